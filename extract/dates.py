@@ -1,0 +1,214 @@
+"""Resolve date expressions in a sentence against the article's publication datetime."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+__all__ = ["DateSpan", "find_date", "local_date"]
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+WEEKDAYS = {
+    name: index
+    for index, name in enumerate(
+        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    )
+}
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+
+# Order matters: the first pattern that matches in a sentence wins, most specific first.
+FULL_DATE_RES = (
+    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
+)
+MONTH_DAY_RE = re.compile(
+    rf"\b{_MONTH}\s+{_DAY}\b(?!\s*(?:,\s*)?(?:19|20)\d\d)(?![:.]\d)(?!\s*(?:percent|%|km|mile))",
+    re.IGNORECASE,
+)
+DAY_MONTH_RE = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b(?!,?\s+(?:19|20)\d\d)", re.IGNORECASE)
+MONTH_YEAR_RE = re.compile(rf"\b{_MONTH},?\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE)
+MONTH_ONLY_RE = re.compile(
+    rf"\b(?P<lead>in|last|since|during|early|late|mid-|earlier in|later in|this past)\s+{_MONTH}\b"
+    r"(?!\s*[0-3]?\d\b)",
+    re.IGNORECASE,
+)
+RELATIVE_MONTH_RE = re.compile(r"\b(?P<which>last|this|earlier this)\s+month\b", re.IGNORECASE)
+WEEK_RE = re.compile(r"\b(?P<which>earlier this|this|last|past)\s+week\b", re.IGNORECASE)
+WEEKDAY_RE = re.compile(
+    r"\b(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE
+)
+# DOMAIN.md: "last night" / "overnight" is the evening before publication.
+LAST_NIGHT_RE = re.compile(
+    r"\b(?:last night|overnight|late last night|on the night of|yesterday evening)\b", re.IGNORECASE
+)
+YESTERDAY_RE = re.compile(r"\byesterday\b", re.IGNORECASE)
+TODAY_RE = re.compile(
+    r"\b(?:today|this morning|this afternoon|this evening|earlier today|tonight)\b", re.IGNORECASE
+)
+DAYS_AGO_RE = re.compile(
+    r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+(?:ago|earlier)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    """A resolved date: first and last possible day, precision, and the words it came from."""
+
+    start: date
+    end: date
+    precision: str
+    text: str
+
+
+def local_date(published: datetime) -> date:
+    """Return the publication's calendar date in the article's own timezone."""
+    return published.date()
+
+
+def _month_span(year: int, month: int, text: str) -> DateSpan:
+    last = calendar.monthrange(year, month)[1]
+    return DateSpan(date(year, month, 1), date(year, month, last), "month", text)
+
+
+def _day(day: date, text: str) -> DateSpan:
+    return DateSpan(day, day, "day", text)
+
+
+def _year_before(month: int, day: int, today: date) -> date | None:
+    """Return month/day in the year that puts it on or before today (None if invalid)."""
+    # DOMAIN.md: "on March 11" takes the year that puts it on or before publication.
+    for year in (today.year, today.year - 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= today:
+            return candidate
+    return None
+
+
+def _latest_weekday(weekday: int, today: date) -> date:
+    # DOMAIN.md: "on Saturday" is the latest Saturday on or before publication.
+    return today - timedelta(days=(today.weekday() - weekday) % 7)
+
+
+def _month_before(month: int, today: date, strictly: bool) -> int:
+    """Return the year of the latest given month on or before (or strictly before) today's month."""
+    if month < today.month or (month == today.month and not strictly):
+        return today.year
+    return today.year - 1
+
+
+def find_date(sentence: str, published: datetime) -> DateSpan | None:
+    """Return the first date expression in the sentence, resolved; None if there is none."""
+    today = local_date(published)
+    candidates: list[tuple[int, DateSpan]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(match: re.Match[str] | None, span: DateSpan | None) -> None:
+        # Patterns run most specific first; a later one never reuses words already read.
+        if not (match and span and span.start <= today):
+            return
+        if any(match.start() < end and start < match.end() for start, end in taken):
+            return
+        taken.append((match.start(), match.end()))
+        candidates.append((match.start(), span))
+
+    for m in (m for regex in FULL_DATE_RES for m in regex.finditer(sentence)):
+        month = MONTHS[m.group("month").lower()]
+        try:
+            add(m, _day(date(int(m.group("year")), month, int(m.group("day"))), m.group(0)))
+        except ValueError:
+            pass
+    for regex in (MONTH_DAY_RE, DAY_MONTH_RE):
+        for m in regex.finditer(sentence):
+            day = _year_before(MONTHS[m.group("month").lower()], int(m.group("day")), today)
+            if day:
+                add(m, _day(day, m.group(0)))
+    for m in MONTH_YEAR_RE.finditer(sentence):
+        add(m, _month_span(int(m.group("year")), MONTHS[m.group("month").lower()], m.group(0)))
+    for m in MONTH_ONLY_RE.finditer(sentence):
+        month = MONTHS[m.group("month").lower()]
+        if m.group("month").lower() == "may" and m.group("lead").lower() in ("in", "since"):
+            # "in May" is a month; but "may" is also a verb, so require a capital M.
+            if not m.group("month")[0].isupper():
+                continue
+        strictly = m.group("lead").lower() == "last"
+        add(m, _month_span(_month_before(month, today, strictly), month, m.group(0)))
+    for m in RELATIVE_MONTH_RE.finditer(sentence):
+        if m.group("which").lower() == "last":
+            first = today.replace(day=1) - timedelta(days=1)
+            add(m, _month_span(first.year, first.month, m.group(0)))
+        elif m.group("which").lower() == "earlier this" and today.day > 1:
+            add(m, DateSpan(today.replace(day=1), today - timedelta(days=1), "range", m.group(0)))
+        else:
+            add(m, _month_span(today.year, today.month, m.group(0)))
+    for m in WEEK_RE.finditer(sentence):
+        monday = today - timedelta(days=today.weekday())
+        if m.group("which").lower() in ("last", "past"):
+            if m.group("which").lower() == "past":
+                add(m, DateSpan(today - timedelta(days=7), today, "range", m.group(0)))
+            else:
+                add(m, DateSpan(monday - timedelta(days=7), monday - timedelta(days=1), "range",
+                                m.group(0)))
+        else:
+            # DOMAIN.md: "earlier this week" is a range of days, not a guess at one.
+            end = max(monday, today - timedelta(days=1))
+            add(m, DateSpan(monday, end, "range", m.group(0)))
+    for m in WEEKDAY_RE.finditer(sentence):
+        add(m, _day(_latest_weekday(WEEKDAYS[m.group("weekday").lower()], today), m.group(0)))
+    for m in LAST_NIGHT_RE.finditer(sentence):
+        add(m, _day(today - timedelta(days=1), m.group(0)))
+    for m in YESTERDAY_RE.finditer(sentence):
+        add(m, _day(today - timedelta(days=1), m.group(0)))
+    for m in TODAY_RE.finditer(sentence):
+        add(m, _day(today, m.group(0)))
+    for m in DAYS_AGO_RE.finditer(sentence):
+        raw = m.group("n").lower()
+        n = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
+        add(m, _day(today - timedelta(days=n), m.group(0)))
+
+    if not candidates:
+        return None
+    # A weekday next to "last night" ("late Tuesday night") is the same day; take the earliest
+    # expression in the sentence, preferring a day over a coarser one at the same place.
+    candidates.sort(key=lambda item: (item[0], item[1].precision != "day"))
+    return candidates[0][1]

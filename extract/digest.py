@@ -1,0 +1,72 @@
+"""What a digest shows: new incidents and updated ones with what changed (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from extract.merge import Incident, describe_changes
+
+__all__ = ["Digest", "DigestItem", "select_digest", "snapshot"]
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One incident in a digest; ``changes`` says what changed for an update."""
+
+    incident: Incident
+    kind: str  # "new" | "updated"
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A digest: new attacks first, then updates."""
+
+    created: datetime
+    new: tuple[DigestItem, ...]
+    updated: tuple[DigestItem, ...]
+
+    @property
+    def empty(self) -> bool:
+        """Return True when there is nothing to tell."""
+        return not self.new and not self.updated
+
+    @property
+    def items(self) -> tuple[DigestItem, ...]:
+        """Return new items, then updated ones."""
+        return self.new + self.updated
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """Return the part of an incident a digest reader saw (compared for "what changed")."""
+    data = incident.to_dict()
+    for volatile in ("updated", "first_seen", "evidence", "spread"):
+        data.pop(volatile, None)
+    data["sources"] = sorted(s["url"] for s in data["sources"])
+    return data
+
+
+def select_digest(incidents: list[Incident], seen: dict[int, dict[str, Any]],
+                  created: datetime) -> Digest:
+    """Return the digest since the last one.
+
+    ``incidents`` are the newsworthy incidents (reported as recent at least once); ``seen``
+    maps incident id -> snapshot from the last digest that showed it. An incident never shown
+    is new; a shown one whose figures changed is updated; recalled-only incidents never appear.
+    """
+    new, updated = [], []
+    for incident in sorted(incidents, key=lambda i: (i.summary.date_start, i.id or 0)):
+        if not incident.newsworthy or incident.id is None:
+            continue
+        before = seen.get(incident.id)
+        if before is None:
+            new.append(DigestItem(incident, "new"))
+            continue
+        changes = describe_changes(before, snapshot(incident))
+        if changes:
+            updated.append(DigestItem(incident, "updated", tuple(changes)))
+    # Newest attacks first: subscribers want what just happened at the top.
+    new.sort(key=lambda item: item.incident.summary.date_start, reverse=True)
+    return Digest(created, tuple(new), tuple(updated))

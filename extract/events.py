@@ -1,0 +1,393 @@
+"""Text in, dated events out: sentence-level rules for attacks on US-hosting sites.
+
+How it reads an article (DOMAIN.md has the rules this implements):
+1. Paragraphs -> sentences -> main clauses.
+2. Each clause is read on its own: sites named, date expression, weapon words, attack words,
+   counts, casualties, outcome, perpetrator, and whether it is a non-attack (a US strike on a
+   militia, a protest, a threat, a handover, an exercise, an anniversary) or speaks of attacks in
+   general ("several times over the past year").
+3. Clauses that name a site and an attack open or extend an event keyed by (site, date). Clauses
+   without a site add to the event they refer to: the same date ("Saturday's attack"), or the
+   event of the previous sentence in the same paragraph ("Neither rocket caused casualties").
+4. Events are kept only where the site hosted US personnel on that date, and are marked recent
+   when they happened within 7 days before publication.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from extract.dates import DateSpan, find_date, local_date
+from extract.figures import find_casualties, find_munitions
+from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer
+from extract.model import Casualties, Event, Munitions, Perpetrator, Site
+from extract.text import split_clauses, split_paragraphs, split_sentences
+
+__all__ = ["RECENT_DAYS", "extract_events"]
+
+# DOMAIN.md: an attack within 7 days before publication is recent; older ones are recalled.
+RECENT_DAYS = 7
+# Sentences this close to the top are the lead: an undated attack there is today's news.
+LEAD_SENTENCES = 3
+STATUS_RANK = {"unknown": 0, "suspected": 1, "blamed": 2, "claimed": 3}
+DEFINITE_RE = re.compile(
+    r"\b(?:the|this|that|Saturday's|Sunday's|Monday's|Tuesday's|Wednesday's|Thursday's|"
+    r"Friday's|its|latest|(?:to|which|who|had) )\s*(?:latest\s+)?(?:attacks?|strikes?|rockets?|"
+    r"drones?|missiles?|barrage|assault|incident|claimed)\b",
+    re.IGNORECASE,
+)
+# "bases hosting US troops", "a US base": a place named only by what it is.
+US_SITE_RE = re.compile(
+    r"\b(?:(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:\w+\s+)?(?:base|outpost|garrison|"
+    r"facility|forces|troops|military)|(?:base|outpost|facility|compound)s?\s+"
+    r"(?:hosting|housing|used by|where)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition))",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The compiled word lists from extract/data/vocab.yaml."""
+
+    types: tuple[tuple[str, re.Pattern[str]], ...]
+    attack: re.Pattern[str]
+    not_attack: tuple[tuple[str, re.Pattern[str]], ...]
+    habitual: re.Pattern[str]
+    outcomes: tuple[tuple[str, re.Pattern[str]], ...]
+    perpetrators: tuple[tuple[str, re.Pattern[str]], ...]
+    statuses: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def _words(fragments: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(fragments) + r")(?![\w-])", flags)
+
+
+def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
+    """Return the compiled vocabulary from its YAML mapping."""
+    perpetrators = []
+    for name, patterns in data["perpetrators"].items():
+        # Acronyms ("KH", "PMF") must match in capitals only.
+        exact = [p for p in patterns if re.fullmatch(r"[A-Z]{2,5}s?\??", p)]
+        loose = [p for p in patterns if p not in exact]
+        if loose:
+            perpetrators.append((name, _words(loose)))
+        if exact:
+            perpetrators.append((name, _words(exact, 0)))
+    return Vocabulary(
+        types=tuple((t, _words(p)) for t, p in data["attack_types"].items()),
+        attack=_words(data["attack_words"]),
+        not_attack=tuple((k, _words(p)) for k, p in data["not_attacks"].items()),
+        habitual=_words(data["habitual"]),
+        outcomes=tuple((k, _words(p)) for k, p in data["outcomes"].items()),
+        perpetrators=tuple(perpetrators),
+        statuses=tuple((k, _words(p)) for k, p in data["perpetrator_status"].items()),
+    )
+
+
+@cache
+def default_vocabulary() -> Vocabulary:
+    """Return the vocabulary bundled with basewatch."""
+    text = resources.files("extract").joinpath("data/vocab.yaml").read_text(encoding="utf-8")
+    return parse_vocabulary(yaml.safe_load(text))
+
+
+@dataclass
+class _Clause:
+    """What one clause says."""
+
+    text: str
+    sentence: str
+    sites: list[SiteMatch]
+    date: DateSpan | None
+    types: list[str]
+    is_attack: bool
+    negative: str | None
+    habitual: bool
+    munitions: Munitions | None
+    killed: Casualties | None
+    wounded: Casualties | None
+    outcome: str | None
+    perpetrator: Perpetrator | None
+    definite: bool
+    us_site_text: str | None
+
+    @property
+    def has_details(self) -> bool:
+        return any(
+            x is not None for x in (self.killed, self.wounded, self.outcome, self.perpetrator)
+        ) or self.munitions is not None
+
+
+@dataclass
+class _Draft:
+    """An event being assembled from the clauses that report it."""
+
+    site: Site | None
+    location_text: str
+    date: DateSpan | None
+    order: int
+    context_type: str | None = None
+    types: list[str] = field(default_factory=list)
+    munitions: Munitions | None = None
+    outcome: str | None = None
+    killed: Casualties | None = None
+    wounded: Casualties | None = None
+    perpetrator: Perpetrator = field(default_factory=Perpetrator)
+    evidence: list[str] = field(default_factory=list)
+
+    def add(self, clause: _Clause) -> None:
+        if clause.sentence not in self.evidence:
+            self.evidence.append(clause.sentence)
+        for kind in clause.types:
+            if kind not in self.types:
+                self.types.append(kind)
+        if self.munitions is None and clause.munitions is not None:
+            self.munitions = clause.munitions
+        if clause.outcome and (self.outcome is None or self.outcome == "impact"):
+            self.outcome = clause.outcome if self.outcome is None else self.outcome
+        self.killed = _merge_casualties(self.killed, clause.killed)
+        self.wounded = _merge_casualties(self.wounded, clause.wounded)
+        if clause.perpetrator:
+            self.perpetrator = _merge_perpetrator(self.perpetrator, clause.perpetrator)
+        if self.date is None and clause.date is not None:
+            self.date = clause.date
+
+
+def _merge_casualties(old: Casualties | None, new: Casualties | None) -> Casualties | None:
+    """Combine two statements of one figure: a count beats "none reported"; keep the US share."""
+    if new is None:
+        return old
+    if old is None:
+        return new
+    total = old.total if old.total else (new.total if new.total is not None else old.total)
+    us = old.us if old.us else (new.us if new.us is not None else old.us)
+    return Casualties(total, us)
+
+
+def _merge_perpetrator(old: Perpetrator, new: Perpetrator) -> Perpetrator:
+    """Keep the firmest attribution; a named group beats an unnamed one at the same rank."""
+    if STATUS_RANK[new.status] > STATUS_RANK[old.status]:
+        return Perpetrator(new.name or old.name, new.status, new.by or old.by)
+    if old.name is None and new.name:
+        return Perpetrator(new.name, old.status if old.status != "unknown" else new.status, old.by)
+    return old
+
+
+def _read_types(text: str, vocab: Vocabulary) -> list[str]:
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in vocab.types:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            taken.append(m.span())
+            found.append((m.start(), kind))
+    kinds: list[str] = []
+    for _, kind in sorted(found):
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
+    name = None
+    best = len(text) + 1
+    for canonical, pattern in vocab.perpetrators:
+        m = pattern.search(text)
+        if m and m.start() < best:
+            name, best = canonical, m.start()
+    status = "unknown"
+    for candidate, pattern in vocab.statuses:
+        if pattern.search(text):
+            status = candidate
+            break
+    if status == "claimed" and not name and not re.search(r"\bgroup|faction|militia", text, re.I):
+        status = "unknown"  # "claimed the lives of ..." is no claim of responsibility
+    if name is None and status in ("unknown", "claimed"):
+        return None
+    if name is None and status in ("suspected", "blamed"):
+        return None
+    if status == "unknown":
+        status = "suspected"
+    by = None
+    if status == "blamed":
+        m = re.search(r"\b((?:U\.?S\.?|American|Iraqi|Pentagon|State Department|coalition)"
+                      r"(?:\s+\w+){0,2}?\s+(?:officials?|spokes\w+|said|statement))", text)
+        by = m.group(1) if m else None
+    return Perpetrator(name, status, by)
+
+
+def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
+    for outcome, pattern in vocab.outcomes:
+        if pattern.search(text):
+            return outcome
+    return None
+
+
+def _read_clause(text: str, sentence: str, published: datetime, gazetteer: Gazetteer,
+                 vocab: Vocabulary) -> _Clause:
+    types = _read_types(text, vocab)
+    negative = None
+    for kind, pattern in vocab.not_attack:
+        if pattern.search(text):
+            negative = kind
+            break
+    figures = find_casualties(text)
+    us_site = US_SITE_RE.search(text)
+    return _Clause(
+        text=text,
+        sentence=sentence,
+        sites=gazetteer.find_sites(text),
+        date=find_date(text, published),
+        types=types,
+        is_attack=bool(types) or bool(vocab.attack.search(text)),
+        negative=negative,
+        habitual=bool(vocab.habitual.search(sentence)),
+        munitions=find_munitions(text),
+        killed=figures.killed,
+        wounded=figures.wounded,
+        outcome=_read_outcome(text, vocab),
+        perpetrator=_read_perpetrator(text, vocab),
+        definite=bool(DEFINITE_RE.search(text)),
+        us_site_text=us_site.group(0) if us_site else None,
+    )
+
+
+def _dates_meet(a: DateSpan | None, b: DateSpan | None) -> bool:
+    """Return True if two dates can be the same attack (within a day; overnight straddles)."""
+    if a is None or b is None:
+        return True
+    return a.start - timedelta(days=1) <= b.end and b.start - timedelta(days=1) <= a.end
+
+
+def _finish(draft: _Draft, today: date) -> Event | None:
+    """Return the finished event, or None if it is not an attack on a US-hosting site."""
+    span = draft.date or DateSpan(today - timedelta(days=1), today, "range", "")
+    if draft.site is not None and not draft.site.hosted_us(span.start, span.end):
+        return None  # DOMAIN.md: no US presence at the site then (e.g. Taji after Aug 2020)
+    if len(draft.types) == 1:
+        attack_type = draft.types[0]
+    elif len(draft.types) > 1:
+        attack_type = "mixed"
+    else:
+        attack_type = draft.context_type or "unknown"
+    outcome = draft.outcome or "unknown"
+    if outcome == "unknown" and any(c and c.total for c in (draft.killed, draft.wounded)):
+        outcome = "impact"
+    recent = span.precision != "month" and (today - span.end).days <= RECENT_DAYS
+    return Event(
+        date_start=span.start,
+        date_end=span.end,
+        date_precision=span.precision,
+        recent=recent,
+        site=draft.site,
+        location_text=draft.location_text,
+        attack_type=attack_type,
+        munitions=draft.munitions or Munitions(),
+        outcome=outcome,
+        killed=draft.killed or Casualties(),
+        wounded=draft.wounded or Casualties(),
+        perpetrator=draft.perpetrator,
+        evidence=tuple(draft.evidence),
+    )
+
+
+def extract_events(
+    text: str,
+    published: datetime,
+    url: str | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> list[Event]:
+    """Return the attacks on US-hosting sites that the article text reports or recalls.
+
+    ``published`` is the article's publication datetime; relative dates resolve against it in
+    its own timezone (a naive datetime is taken as UTC). ``url`` is accepted for callers that
+    log or trace; the rules do not depend on it.
+    """
+    del url
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=timezone.utc)
+    gazetteer = gazetteer or default_gazetteer()
+    vocab = default_vocabulary()
+    today = local_date(published)
+    drafts: list[_Draft] = []
+    last: _Draft | None = None  # the event the previous sentence spoke of
+    recent_types: list[list[str]] = []  # weapon words of the last sentences, for "the attack"
+    order = 0
+
+    for paragraph in split_paragraphs(text):
+        last = None  # a new paragraph does not continue the previous one's event
+        for sentence in split_sentences(paragraph):
+            order += 1
+            touched: _Draft | None = None
+            carried_date: DateSpan | None = None
+            sentence_types = _read_types(sentence, vocab)
+            context = next((t for ts in [sentence_types, *reversed(recent_types[-2:])] for t in ts),
+                           None)
+            for clause_text in split_clauses(sentence):
+                clause = _read_clause(clause_text, sentence, published, gazetteer, vocab)
+                if clause.date is None:
+                    clause.date = carried_date
+                carried_date = clause.date
+                if clause.negative:
+                    touched = None
+                    last = None
+                    continue
+                generic = clause.habitual and (clause.date is None or clause.date.precision != "day")
+                if clause.sites and clause.is_attack:
+                    for match in clause.sites:
+                        draft = _find_draft(drafts, match.site, clause.date)
+                        if draft is None:
+                            if generic:
+                                continue
+                            if clause.date is None and order > LEAD_SENTENCES:
+                                continue
+                            draft = _Draft(match.site, match.text, clause.date, order, context)
+                            drafts.append(draft)
+                        draft.add(clause)
+                        touched = draft
+                elif clause.is_attack and clause.date is not None:
+                    draft = next((d for d in reversed(drafts) if d.date and
+                                  d.date.precision == clause.date.precision and
+                                  _dates_meet(d.date, clause.date)), None)
+                    if draft is None and clause.us_site_text and not generic:
+                        draft = _Draft(None, clause.us_site_text, clause.date, order, context)
+                        drafts.append(draft)
+                    if draft is not None:
+                        draft.add(clause)
+                        touched = draft
+                elif clause.is_attack and (clause.definite or clause.has_details) and not generic:
+                    if last is not None:
+                        last.add(clause)
+                        touched = last
+                elif clause.has_details and last is not None and not generic:
+                    last.add(clause)
+                    touched = last
+            last = touched
+            recent_types.append(sentence_types)
+
+    events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
+    return [e for e in events if e is not None]
+
+
+def _find_draft(drafts: list[_Draft], site: Site, when: DateSpan | None) -> _Draft | None:
+    """Return the open event at this site that this date can belong to, newest first."""
+    for draft in reversed(drafts):
+        if draft.site is None or draft.site.id != site.id:
+            continue
+        if when is None or draft.date is None:
+            return draft
+        if draft.date.precision == when.precision and _dates_meet(draft.date, when):
+            return draft
+        if when.precision == "month" and draft.date.precision != "month":
+            continue
+        if _dates_meet(draft.date, when) and when.precision != "month":
+            return draft
+    return None

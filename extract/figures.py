@@ -1,0 +1,198 @@
+"""Read numbers from a clause: munition counts and killed/wounded with the US share."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extract.model import Casualties, Munitions
+
+__all__ = ["CasualtyFigures", "find_casualties", "find_munitions", "parse_number"]
+
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12, "a dozen": 12,
+    "a pair of": 2, "a couple of": 2, "pair of": 2, "couple of": 2, "both": 2,
+}  # fmt: skip
+_WORD_NUM = (
+    r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
+    r"six|seven|eight|nine))?|a dozen|a pair of|a couple of|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|one|two|three|four|five|six|seven|eight|nine|"
+    r"ten|dozen|single|an|a"
+)
+NUM = rf"(?:\d{{1,4}}|{_WORD_NUM})"
+QUALIFIER = r"(?P<q>at least|more than|over|up to|nearly|almost|about|around|some|roughly|approximately|as many as|fewer than|less than)\s+"
+MUNITION_RE = re.compile(
+    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>{NUM})(?:\s*(?:to|or|-|–)\s*(?P<n2>{NUM}))?\s+"
+    r"(?:[\w-]+\s+){0,2}?"
+    r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
+    r"|shells|UAVs?|rounds)\b(?!\s+(?:attacks?|strikes?|fire\b|launchers?|sites?|salvos?|barrages?))",
+    re.IGNORECASE,
+)
+PEOPLE = (
+    r"(?:soldiers?|troops?|service ?members?|servicemen|servicemembers?|personnel|contractors?|"
+    r"civilians?|people|persons?|members?|guards?|marines?|sailors?|airmen|fighters?|staff(?:ers)?|"
+    r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
+    r"officers?|police(?:men)?|military advisers?|advisers?|advisors?)"
+)
+NATIONALITY = (
+    r"(?:U\.?S\.?|American|British|U\.?K\.?|Iraqi|Syrian|Kurdish|Jordanian|coalition|Filipino|"
+    r"foreign|civilian|Italian|Spanish|French|German|Australian|Polish|Danish|Norwegian|Dutch|"
+    r"Canadian|local|private|security|defen[cs]e|military|army|Peshmerga|SDF)"
+)
+US_RE = re.compile(r"\b(?:U\.?S\.?|American|Americans)\b")
+# "two American troops", "an American civilian contractor", "34 others"
+GROUP = rf"(?:{QUALIFIER})?(?P<n>{NUM})\s+(?P<who>(?:(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE})"
+GROUP_RE = re.compile(GROUP, re.IGNORECASE)
+KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
+WOUND = r"(?:wounded|wounding|wounds|injured|injuring|injuries|injures|hurt|hurting|casualties|traumatic brain injur(?:y|ies)|TBI)"
+AFTER_VERB_RE = re.compile(
+    rf"\b(?P<verb>{KILL}|{WOUND})\s+(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+|\s+as well as\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)",
+    re.IGNORECASE,
+)
+BEFORE_VERB_RE = re.compile(
+    rf"(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)"
+    rf"\s+(?:\w+\s+){{0,3}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
+    rf"(?:\s+(?:for\s+|from\s+|with\s+)?(?:minor\s+|mild\s+|serious\s+)?(?P<verb2>{WOUND}|injur\w*|wounds|concussions?))?",
+    re.IGNORECASE,
+)
+BARE_COUNT_RE = re.compile(
+    rf"(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+(?:were\s+|others\s+(?:were\s+)?)?(?P<verb>{KILL}|{WOUND})\b",
+    re.IGNORECASE,
+)
+INCLUDING_US_RE = re.compile(
+    rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|American)\b", re.IGNORECASE
+)
+ZERO_RE = re.compile(
+    r"\bno (?:immediate )?(?:reports? of )?(?:casualties|injuries|deaths|fatalities|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
+    r"|\bnobody (?:was )?(?:hurt|injured|killed)"
+    r"|\bwithout (?:causing )?(?:any )?(?:casualties|injuries)"
+    r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injuries)"
+    r"|\bneither\b.{0,40}\bcasualties"
+    r"|\bcaused no (?:casualties|injuries)"
+    r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)"
+    r"|\bcasualty[- ]free\b"
+    r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)",
+    re.IGNORECASE,
+)
+US_ZERO_RE = re.compile(
+    r"\bno (?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)",
+    re.IGNORECASE,
+)
+
+
+def parse_number(word: str) -> int | None:
+    """Return the integer a number word or digits stand for ("two" -> 2), or None."""
+    word = word.strip().lower()
+    if word.isdigit():
+        return int(word)
+    if word in NUMBER_WORDS:
+        return NUMBER_WORDS[word]
+    parts = re.split(r"[- ]", word)
+    if len(parts) == 2 and parts[0] in NUMBER_WORDS and parts[1] in NUMBER_WORDS:
+        return NUMBER_WORDS[parts[0]] + NUMBER_WORDS[parts[1]]
+    return None
+
+
+def _bounds(qualifier: str | None, n: int, n2: int | None) -> tuple[int | None, int | None]:
+    """Return (min, max) for "more than 15" (16, None), "at least 3" (3, None), "2 to 3" (2, 3)."""
+    q = (qualifier or "").lower()
+    if n2 is not None:
+        return (min(n, n2), max(n, n2))
+    if q in ("more than", "over"):
+        return (n + 1, None)
+    if q in ("at least", "some"):
+        return (n, None)
+    if q in ("up to", "as many as"):
+        return (None, n)
+    if q in ("fewer than", "less than"):
+        return (None, n - 1)
+    return (n, n)
+
+
+def find_munitions(clause: str) -> Munitions | None:
+    """Return the count of rockets/drones/missiles the clause gives, or None."""
+    for m in MUNITION_RE.finditer(clause):
+        n = parse_number(m.group("n"))
+        if n is None or n == 0 or (m.group("n").isdigit() and len(m.group("n")) == 4):
+            continue
+        n2 = parse_number(m.group("n2")) if m.group("n2") else None
+        low, high = _bounds(m.group("q"), n, n2)
+        return Munitions(low, high)
+    return None
+
+
+@dataclass(frozen=True)
+class CasualtyFigures:
+    """Casualties a clause states; None where it says nothing."""
+
+    killed: Casualties | None = None
+    wounded: Casualties | None = None
+
+
+def _count_groups(text: str) -> tuple[int, int | None]:
+    """Return (total, us) over the groups listed in ``text`` ("two US troops and one Briton")."""
+    total, us = 0, 0
+    any_us = False
+    for group in GROUP_RE.finditer(text):
+        n = parse_number(group.group("n"))
+        if n is None:
+            continue
+        total += n
+        if US_RE.search(group.group("who")):
+            us += n
+            any_us = True
+    return total, (us if any_us else None)
+
+
+def _kind(verb: str) -> str:
+    return "killed" if re.match(KILL, verb, re.IGNORECASE) else "wounded"
+
+
+def find_casualties(clause: str) -> CasualtyFigures:
+    """Return killed and wounded figures stated in the clause (totals and US share)."""
+    figures: dict[str, Casualties] = {}
+    spans: list[tuple[int, int]] = []
+
+    def record(kind: str, total: int, us: int | None, span: tuple[int, int]) -> None:
+        if kind in figures or any(span[0] < e and s < span[1] for s, e in spans):
+            return
+        spans.append(span)
+        including = INCLUDING_US_RE.search(clause, span[1], span[1] + 60)
+        if including and re.search(rf"\b(?:{KILL}|{WOUND})\b", clause[span[1] : including.start()],
+                                   re.IGNORECASE):
+            including = None  # "including" belongs to a later figure
+        if including and us is None:
+            us = parse_number(including.group("n"))
+        figures[kind] = Casualties(total, us)
+
+    for m in AFTER_VERB_RE.finditer(clause):
+        total, us = _count_groups(m.group("list"))
+        if total:
+            record(_kind(m.group("verb")), total, us, m.span())
+    for m in BEFORE_VERB_RE.finditer(clause):
+        verb = m.group("verb")
+        if verb.lower() in ("suffered", "sustained", "treated", "evaluated", "diagnosed"):
+            if not m.group("verb2"):
+                continue
+            verb = m.group("verb2")
+        total, us = _count_groups(m.group("list"))
+        if total:
+            record(_kind(verb), total, us, m.span())
+    for m in BARE_COUNT_RE.finditer(clause):
+        n = parse_number(m.group("n"))
+        if n and not (m.group("n").isdigit() and len(m.group("n")) == 4):
+            record(_kind(m.group("verb")), n, None, m.span())
+
+    if ZERO_RE.search(clause):
+        us_only = bool(US_ZERO_RE.search(clause)) and not re.search(
+            r"\bor (?:Iraqi|coalition)|\bno (?:immediate )?(?:casualties|injuries)", clause,
+            re.IGNORECASE,
+        )
+        zero = Casualties(None, 0) if us_only else Casualties(0, 0)
+        figures.setdefault("killed", zero)
+        figures.setdefault("wounded", zero)
+    return CasualtyFigures(figures.get("killed"), figures.get("wounded"))

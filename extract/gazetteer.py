@@ -1,0 +1,168 @@
+"""The site gazetteer: parse it from YAML text and find site mentions in sentences."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from math import asin, cos, radians, sin, sqrt
+from typing import Any
+
+import yaml
+
+from extract.model import Presence, Site
+
+__all__ = ["Gazetteer", "SiteMatch", "default_gazetteer", "distance_km", "parse_gazetteer"]
+
+REQUIRED_KEYS = ("id", "name", "kind", "country", "lat", "lon", "us_presence", "source")
+# Words that make a town name stand for the base there: "a base near Kirkuk".
+BASE_NEAR_TOWN = r"(?:base|air\s?base|airfield|airport|garrison|outpost|camp|facility)"
+BASE_KINDS = frozenset({"base", "air_base", "airport", "outpost"})
+
+
+@dataclass(frozen=True)
+class SiteMatch:
+    """A site named in a sentence: the site, the words used and where they start."""
+
+    site: Site
+    text: str
+    start: int
+    via_town: bool = False
+
+
+def distance_km(a: Site, b: Site) -> float:
+    """Return the great-circle distance between two sites in kilometres."""
+    lat1, lon1, lat2, lon2 = map(radians, (a.lat, a.lon, b.lat, b.lon))
+    h = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * asin(sqrt(h))
+
+
+def _parse_day(value: Any, end: bool) -> date | None:
+    """Return a date from YYYY, YYYY-MM or YYYY-MM-DD (first or last day of the period)."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 1:
+        return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
+    if len(parts) == 2:
+        if not end:
+            return date(parts[0], parts[1], 1)
+        following = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return date.fromordinal(following.toordinal() - 1)
+    return date(*parts)
+
+
+def _alias_pattern(alias: str) -> str:
+    """Return a regex for an alias: any of space/hyphen between words, optional possessive."""
+    words = [re.escape(w) for w in re.split(r"[\s\-]+", alias.strip()) if w]
+    return r"(?:['’]s)?[\s\-–]+".join(words)
+
+
+class Gazetteer:
+    """Sites by id, with one compiled pattern that finds any name or alias in text."""
+
+    def __init__(self, sites: list[Site]) -> None:
+        self.sites = {site.id: site for site in sites}
+        names: dict[str, Site] = {}
+        for site in sites:
+            for name in (site.name, *site.aliases):
+                names.setdefault(name.lower(), site)
+        self._by_name = names
+        ordered = sorted(names, key=len, reverse=True)
+        self._pattern = re.compile(
+            r"(?<![\w-])(?:" + "|".join(_alias_pattern(n) for n in ordered) + r")(?![\w])",
+            re.IGNORECASE,
+        )
+        self._lookup = {re.sub(r"['’]s\b|[\s\-–]+", " ", n).lower(): s for n, s in names.items()}
+        towns: dict[str, list[Site]] = {}
+        for site in sites:
+            if site.town and site.kind in BASE_KINDS:
+                towns.setdefault(site.town.lower(), []).append(site)
+        # Only a town with exactly one base can stand for it.
+        self._towns = {town: found[0] for town, found in towns.items() if len(found) == 1}
+        self._town_pattern = (
+            re.compile(
+                BASE_NEAR_TOWN
+                + r"\s+(?:\w+\s+){0,3}?(?:in|near|outside|at)\s+(?:the\s+)?(?:city\s+of\s+)?(?P<town>"
+                + "|".join(re.escape(t) for t in sorted(self._towns, key=len, reverse=True))
+                + r")\b",
+                re.IGNORECASE,
+            )
+            if self._towns
+            else None
+        )
+
+    def __len__(self) -> int:
+        return len(self.sites)
+
+    def __iter__(self):
+        return iter(self.sites.values())
+
+    def get(self, site_id: str) -> Site | None:
+        """Return the site with this id, or None."""
+        return self.sites.get(site_id)
+
+    def by_name(self, name: str) -> Site | None:
+        """Return the site whose id, name or alias is exactly ``name`` (any case), or None."""
+        key = re.sub(r"['’]s\b|[\s\-–]+", " ", name).lower()
+        return self.sites.get(name) or self._lookup.get(key)
+
+    def find_sites(self, sentence: str) -> list[SiteMatch]:
+        """Return the sites named in the sentence, in order, each once."""
+        found: list[SiteMatch] = []
+        seen: set[str] = set()
+        for m in self._pattern.finditer(sentence):
+            site = self.by_name(m.group(0))
+            if site and site.id not in seen:
+                seen.add(site.id)
+                found.append(SiteMatch(site, m.group(0), m.start()))
+        if self._town_pattern:
+            for m in self._town_pattern.finditer(sentence):
+                site = self._towns[m.group("town").lower()]
+                if site.id not in seen:
+                    seen.add(site.id)
+                    found.append(SiteMatch(site, m.group(0), m.start(), via_town=True))
+        return sorted(found, key=lambda match: match.start)
+
+
+def _site_from_entry(entry: dict[str, Any]) -> Site:
+    missing = [key for key in REQUIRED_KEYS if key not in entry]
+    if missing:
+        raise ValueError(f"site {entry.get('id', '?')!r}: missing {', '.join(missing)}")
+    presence = tuple(
+        Presence(_parse_day(p.get("from"), end=False) or date(1990, 1, 1),
+                 _parse_day(p.get("to"), end=True))
+        for p in entry["us_presence"] or ()
+    )
+    return Site(
+        id=str(entry["id"]),
+        name=str(entry["name"]),
+        kind=str(entry["kind"]),
+        country=str(entry["country"]),
+        lat=float(entry["lat"]),
+        lon=float(entry["lon"]),
+        aliases=tuple(str(a) for a in entry.get("aliases") or ()),
+        geo_precision=str(entry.get("geo_precision", "exact")),
+        us_presence=presence,
+        town=entry.get("town"),
+        province=entry.get("province"),
+        source=str(entry["source"]),
+    )
+
+
+def parse_gazetteer(text: str) -> Gazetteer:
+    """Return a Gazetteer from YAML text (a list of site entries)."""
+    entries = yaml.safe_load(text) or []
+    return Gazetteer([_site_from_entry(entry) for entry in entries])
+
+
+@cache
+def default_gazetteer() -> Gazetteer:
+    """Return the gazetteer bundled with basewatch (extract/data/sites.yaml)."""
+    text = resources.files("extract").joinpath("data/sites.yaml").read_text(encoding="utf-8")
+    return parse_gazetteer(text)

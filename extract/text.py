@@ -1,0 +1,59 @@
+"""Split article text into paragraphs, sentences and clauses."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_clauses", "split_paragraphs", "split_sentences"]
+
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr gen lt col maj sgt capt cpl pvt adm cmdr rep sen gov st jr sr no vs etc "
+    "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n a.m p.m e.g i.e inc corp".split()
+)
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+# Clauses split where a comma or semicolon starts a new main clause.
+CLAUSE_RE = re.compile(r";\s+|,\s+(?=(?:and|but|while|whereas|whilst)\s)")
+WHITESPACE_RE = re.compile(r"[ \t\u00a0]+")
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Return the text's paragraphs (blank-line or line separated), whitespace tidied."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n|\r\n\s*\r\n", text):
+        lines = [WHITESPACE_RE.sub(" ", line).strip() for line in block.splitlines()]
+        # A line that ends without punctuation is a title or list item: its own paragraph.
+        current: list[str] = []
+        for line in lines:
+            if not line:
+                continue
+            current.append(line)
+            if not re.search(r"[.!?:;,\"”’)]$", line):
+                paragraphs.append(" ".join(current))
+                current = []
+        if current:
+            paragraphs.append(" ".join(current))
+    return paragraphs
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Return the paragraph's sentences, not splitting after common abbreviations."""
+    sentences: list[str] = []
+    start = 0
+    for match in SENTENCE_END_RE.finditer(paragraph):
+        head = paragraph[start : match.start()]
+        last_word = re.search(r"([\w.]+)\.[\"”’')\]]*$", head)
+        if last_word and last_word.group(1).lower() in ABBREVIATIONS:
+            continue
+        if last_word and len(last_word.group(1)) == 1 and last_word.group(1).isupper():
+            continue  # an initial: "Kenneth F. McKenzie"
+        sentences.append(head.strip())
+        start = match.end()
+    tail = paragraph[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """Return the sentence's main clauses ("X, and Y" -> X, Y); most sentences are one clause."""
+    return [part for part in CLAUSE_RE.split(sentence) if part.strip()]

@@ -1,0 +1,452 @@
+"""The basewatch command line: a thin click layer over flows/, extract/ and reports/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from extract.errors import BasewatchError, ConfigError, InputError
+
+__all__ = ["main"]
+
+logger = logging.getLogger("basewatch")
+FORMAT_CHOICES = click.Choice(["table", "json", "csv", "geojson"])
+
+
+class UsageError(click.UsageError):
+    """Bad input: one line, exit status 2 (as click's own usage errors)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def _configure_logging(debug: bool) -> None:
+    """Our INFO lines on stderr; third-party loggers at WARNING (no framework noise)."""
+    from flows.logs import CliFormatter, EngineNoiseFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(CliFormatter())
+    handler.addFilter(EngineNoiseFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    for name in ("basewatch", "flows", "extract", "reports"):
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def _prepare_prefect(settings: Any) -> None:
+    """Set Prefect's environment before it is imported: quiet, local, and as fast as it goes."""
+    from flows.prefect_env import prefect_environment
+
+    environment = prefect_environment(settings.data_dir)
+    for key, value in environment.items():
+        os.environ.setdefault(key, value)
+    try:
+        Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create {os.environ['PREFECT_HOME']}: {exc.strerror}")
+
+
+class Context:
+    """What the group passes to commands: flag overrides and the debug switch."""
+
+    def __init__(self, debug: bool, overrides: dict[str, Any]) -> None:
+        self.debug = debug
+        self.overrides = overrides
+
+    def settings(self, **more: Any) -> Any:
+        from flows.settings import load_settings
+
+        return load_settings(**self.overrides, **more)
+
+
+def _fail(exc: BasewatchError, debug: bool) -> None:
+    if debug:
+        raise exc
+    if isinstance(exc, (ConfigError, InputError)):
+        raise UsageError(str(exc))
+    raise click.ClickException(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the database, digests and outbox live [env BASEWATCH_DATA_DIR; data].")
+@click.option("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://... "
+              "[env BASEWATCH_DATABASE_URL; SQLite in the data dir].")
+@click.option("--debug", is_flag=True, help="Show debug logs and tracebacks.")
+@click.version_option(package_name="basewatch")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, database_url: str | None,
+         debug: bool) -> None:
+    """basewatch: attacks on sites hosting US personnel, from the news to a digest."""
+    _configure_logging(debug)
+    ctx.obj = Context(debug, {"data_dir": data_dir, "database_url": database_url})
+
+
+def _run_flow(ctx: Context, settings: Any, which: str, **kwargs: Any) -> Any:
+    """Check the inputs first (fast, one-line errors), then run the flow on Prefect."""
+    from extract.gazetteer import default_gazetteer
+    from flows.sources import load_sources
+    from flows.store import open_store
+
+    try:
+        if which in ("ingest", "run"):
+            kwargs["sources"] = load_sources(settings.sources)
+        open_store(settings.resolved_database_url, default_gazetteer())
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    _prepare_prefect(settings)
+    try:
+        if which == "ingest":
+            from flows.ingest import ingest
+
+            return ingest(settings, **kwargs)
+        if which == "digest":
+            from flows.digest import digest
+
+            return digest(settings, **kwargs)
+        from flows.run import run
+
+        return run(settings, **kwargs)
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted; stored work is kept, run again to resume")
+    except Exception as exc:  # noqa: BLE001 - one line for a bug; --debug shows the traceback
+        if ctx.debug:
+            raise
+        raise click.ClickException(
+            f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        ) from exc
+
+
+def _ingest_summary(report: Any) -> str:
+    failed = ""
+    if report.sources_failed:
+        failed = " (" + ", ".join(sorted(report.sources_failed)) + ")"
+    return (
+        f"sources: {len(report.sources_ok)} ok, {len(report.sources_failed)} failed{failed}; "
+        f"articles: {report.articles_new} new"
+        + (f", {report.articles_failed} failed" if report.articles_failed else "")
+        + f"; events: {report.events}; incidents: {len(report.incidents_new)} new, "
+        f"{len(report.incidents_updated)} updated"
+    )
+
+
+def _digest_summary(report: Any, send: bool) -> str:
+    if report.digest_id is not None:
+        text = (f"digest #{report.digest_id}: {report.new} new, {report.updated} updated, "
+                f"written to {report.path}")
+    else:
+        text = "digest: nothing new or updated since the last one"
+    if send:
+        text += f"; sent {report.sent}"
+        if report.where:
+            text += f" via {report.where}"
+        if report.failed:
+            text += f", {len(report.failed)} failed (will retry)"
+    if report.pending:
+        text += f"; {report.pending} deliveries pending"
+    return text
+
+
+@main.command()
+@click.option("--sources", "sources_path", type=click.Path(path_type=Path),
+              help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].")
+@click.option("--no-email", is_flag=True,
+              help="Write the digest but send nothing now (deliveries stay pending).")
+@click.pass_obj
+def run(ctx: Context, sources_path: Path | None, no_email: bool) -> None:
+    """Ingest every source, then write and send the digest."""
+    settings = _settings(ctx, sources_path)
+    ingest_report, digest_report = _run_flow(ctx, settings, "run", send=not no_email)
+    click.echo(_ingest_summary(ingest_report))
+    click.echo(_digest_summary(digest_report, not no_email))
+
+
+@main.command()
+@click.option("--sources", "sources_path", type=click.Path(path_type=Path),
+              help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].")
+@click.pass_obj
+def ingest(ctx: Context, sources_path: Path | None) -> None:
+    """Poll the sources and store new articles, events and incidents (no digest)."""
+    settings = _settings(ctx, sources_path)
+    click.echo(_ingest_summary(_run_flow(ctx, settings, "ingest")))
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Print the digest that would be made; store nothing.")
+@click.option("--no-email", is_flag=True, help="Write the digest files but send nothing now.")
+@click.pass_obj
+def digest(ctx: Context, dry_run: bool, no_email: bool) -> None:
+    """Write (and send) a digest of what is new or updated since the last one."""
+    settings = _settings(ctx, None)
+    report = _run_flow(ctx, settings, "digest", dry_run=dry_run, send=not (no_email or dry_run))
+    if dry_run:
+        click.echo(report.preview, nl=False)
+        return
+    click.echo(_digest_summary(report, not no_email))
+
+
+def _settings(ctx: Context, sources_path: Path | None) -> Any:
+    try:
+        return ctx.settings(sources=sources_path)
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+
+
+def _parse_datetime(value: str, option: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option}: not an ISO 8601 date or datetime ({value!r})") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{option}: not a date, expected YYYY-MM-DD ({value!r})") from None
+
+
+def _read_article(path: Path) -> str:
+    """Return the text of a .txt file, or the main text of an .html page."""
+    if path.suffix.lower() not in (".txt", ".html", ".htm"):
+        raise UsageError(f"{path}: expected a .txt or .html file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, expected a .txt or .html file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+    if b"\x00" in raw[:8192]:
+        raise UsageError(f"{path}: binary file, expected text or HTML")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    if path.suffix.lower() in (".html", ".htm"):
+        from extract.article import extract_page
+
+        page = extract_page(text)
+        return page.text if page else ""
+    return text
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--published", required=True, help="Publication datetime, ISO 8601 "
+              "(e.g. 2020-06-14T12:00:00+03:00); relative dates resolve against it.")
+@click.option("--url", help="The article's URL (kept with the events).")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table",
+              show_default=True, help="Output format.")
+@click.pass_obj
+def extract(ctx: Context, path: Path, published: str, url: str | None, fmt: str) -> None:
+    """Print the events in one article (a .txt or .html file); no database, no Prefect."""
+    from extract.events import extract_events
+
+    when = _parse_datetime(published, "--published")
+    events = extract_events(_read_article(path), when, url)
+    if fmt == "json":
+        click.echo(json.dumps({"events": [e.to_dict() for e in events]}, indent=2,
+                              ensure_ascii=False))
+        return
+    rows = [_row(e.to_dict()) for e in events]
+    click.echo(_table(rows, ["date", "precision", "recent", "site", "country", "type",
+                             "munitions", "outcome", "killed", "wounded", "perpetrator"]))
+
+
+def _fig(value: dict[str, Any], a: str, b: str) -> str:
+    low, high = value[a], value[b]
+    if low is None and high is None:
+        return "?"
+    if a == "total":
+        return f"{'?' if low is None else low}" + (f" ({high} US)" if high is not None else "")
+    return f"{low if low is not None else '?'}..{high if high is not None else ''}" if low != high \
+        else str(low)
+
+
+def _row(data: dict[str, Any]) -> dict[str, str]:
+    site = data["site"]
+    when = data["date_start"] if data["date_precision"] == "day" else \
+        f"{data['date_start']}..{data['date_end']}"
+    return {
+        "id": str(data.get("id", "")),
+        "date": when,
+        "precision": data["date_precision"],
+        "recent": "yes" if data["recent"] else "no",
+        "site": site["name"] if site else data["location_text"],
+        "country": site["country"] if site else "",
+        "type": data["attack_type"],
+        "munitions": _fig(data["munitions"], "min", "max"),
+        "outcome": data["outcome"],
+        "killed": _fig(data["killed"], "total", "us"),
+        "wounded": _fig(data["wounded"], "total", "us"),
+        "perpetrator": (f"{data['perpetrator']['name'] or '?'} ({data['perpetrator']['status']})"
+                        if data["perpetrator"]["status"] != "unknown" else "?"),
+        "sources": str(len(data.get("sources", []))),
+    }
+
+
+def _table(rows: list[dict[str, str]], columns: list[str]) -> str:
+    if not rows:
+        return "(none)"
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines.append("  ".join("-" * widths[c] for c in columns))
+    lines += ["  ".join(r[c].ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _open_store(ctx: Context) -> Any:
+    from extract.gazetteer import default_gazetteer
+    from flows.store import open_store
+
+    settings = _settings(ctx, None)
+    try:
+        return open_store(settings.resolved_database_url, default_gazetteer())
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+
+
+@main.command()
+@click.option("--since", help="First date (YYYY-MM-DD) of attacks to list.")
+@click.option("--until", help="Last date (YYYY-MM-DD) of attacks to list.")
+@click.option("--format", "fmt", type=FORMAT_CHOICES, default="table", show_default=True,
+              help="Output format.")
+@click.option("--all", "include_recalled", is_flag=True,
+              help="Also list incidents known only from recalled mentions.")
+@click.pass_obj
+def events(ctx: Context, since: str | None, until: str | None, fmt: str,
+           include_recalled: bool) -> None:
+    """Export stored incidents (merged events with their sources)."""
+    first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if first and last and first > last:
+        raise UsageError(f"--since {first} is after --until {last}")
+    store = _open_store(ctx)
+    incidents = [i for i in store.incidents(first, last) if include_recalled or i.newsworthy]
+    data = [i.to_dict() for i in incidents]
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        columns = ["id", "date", "precision", "recent", "site", "country", "type", "munitions",
+                   "outcome", "killed", "wounded", "perpetrator", "sources"]
+        writer = csv.DictWriter(buffer, fieldnames=columns + ["lat", "lon", "source_urls"],
+                                lineterminator="\n")
+        writer.writeheader()
+        for item in data:
+            row = {c: _row(item)[c] for c in columns}
+            row["lat"] = item["site"]["lat"] if item["site"] else ""
+            row["lon"] = item["site"]["lon"] if item["site"] else ""
+            row["source_urls"] = " ".join(s["url"] for s in item["sources"])
+            writer.writerow(row)
+        click.echo(buffer.getvalue(), nl=False)
+    elif fmt == "geojson":
+        features = [
+            {"type": "Feature",
+             "geometry": {"type": "Point", "coordinates": [i["site"]["lon"], i["site"]["lat"]]},
+             "properties": {k: v for k, v in i.items() if k != "evidence"}}
+            for i in data if i["site"]
+        ]
+        click.echo(json.dumps({"type": "FeatureCollection", "features": features}, indent=2,
+                              ensure_ascii=False))
+    else:
+        click.echo(_table([_row(i) for i in data], ["id", "date", "recent", "site", "country",
+                                                   "type", "munitions", "killed", "wounded",
+                                                   "perpetrator", "sources"]))
+
+
+@main.command()
+@click.pass_obj
+def sources(ctx: Context) -> None:
+    """Show each source's health: last success, last error, articles stored."""
+    store = _open_store(ctx)
+    rows = []
+    for h in store.source_health():
+        rows.append({
+            "source": h.name,
+            "last success": h.last_success.strftime("%Y-%m-%d %H:%M") if h.last_success else "never",
+            "failures": str(h.consecutive_failures),
+            "last error": (h.last_error or "")[:80] if h.consecutive_failures else "",
+            "articles": str(h.articles),
+        })
+    click.echo(_table(rows, ["source", "last success", "failures", "articles", "last error"]))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def sites(fmt: str) -> None:
+    """List the site gazetteer."""
+    from extract.gazetteer import default_gazetteer
+
+    gazetteer = default_gazetteer()
+    if fmt == "json":
+        click.echo(json.dumps([
+            {**s.to_dict(), "kind": s.kind, "aliases": list(s.aliases), "source": s.source,
+             "us_presence": [{"from": p.start.isoformat(),
+                              "to": p.end.isoformat() if p.end else None}
+                             for p in s.us_presence]}
+            for s in gazetteer
+        ], indent=2, ensure_ascii=False))
+        return
+    rows = [{"id": s.id, "name": s.name, "country": s.country, "lat": f"{s.lat:.4f}",
+             "lon": f"{s.lon:.4f}",
+             "US presence": ", ".join(f"{p.start.year}-{p.end.year if p.end else ''}"
+                                      for p in s.us_presence)}
+            for s in gazetteer]
+    click.echo(_table(rows, ["id", "name", "country", "lat", "lon", "US presence"]))
+
+
+@main.group()
+def subscribers() -> None:
+    """Manage who receives the digest."""
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.pass_obj
+def subscribers_add(ctx: Context, email: str) -> None:
+    """Subscribe EMAIL to the digest."""
+    from reports.deliver import validate_email
+
+    try:
+        address = validate_email(email)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    added = _open_store(ctx).add_subscriber(address)
+    click.echo(f"subscribed {address}" if added else f"{address} is already subscribed")
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@click.pass_obj
+def subscribers_remove(ctx: Context, email: str) -> None:
+    """Unsubscribe EMAIL (its delivery history is kept)."""
+    removed = _open_store(ctx).remove_subscriber(email.strip())
+    if not removed:
+        raise click.ClickException(f"{email.strip()} is not subscribed")
+    click.echo(f"unsubscribed {email.strip()}")
+
+
+@subscribers.command("list")
+@click.pass_obj
+def subscribers_list(ctx: Context) -> None:
+    """List subscribers."""
+    for address in _open_store(ctx).subscribers():
+        click.echo(address)

@@ -1,0 +1,116 @@
+"""The digest flow: what is new or updated since the last digest, rendered, written, sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+
+from extract.digest import select_digest, snapshot
+from extract.errors import DeliveryError
+from extract.gazetteer import default_gazetteer
+from flows.settings import Settings
+from flows.store import Store, open_store
+from reports.deliver import (
+    Outbox,
+    SmtpConfig,
+    SmtpSender,
+    build_message,
+    message_id,
+    write_digest_files,
+)
+from reports.render import RenderedDigest, render_digest
+
+__all__ = ["DigestReport", "digest", "deliver_pending"]
+
+
+@dataclass
+class DigestReport:
+    """What a digest run did, for the summary line."""
+
+    digest_id: int | None = None
+    new: int = 0
+    updated: int = 0
+    path: Path | None = None
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+    pending: int = 0
+    where: str = ""
+    preview: str | None = None
+
+
+def _sender(settings: Settings) -> Outbox | SmtpSender:
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return SmtpSender(SmtpConfig(settings.smtp_host, settings.smtp_port,
+                                     settings.smtp_security, settings.smtp_user, password,
+                                     settings.smtp_timeout))
+    return Outbox(settings.outbox_dir)
+
+
+def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> None:
+    """Send every delivery still owed, oldest digest first; each is logged as sent at once.
+
+    The delivery log is what makes sending idempotent: a delivery is marked sent right after
+    the server accepts it, so a killed run re-sends to nobody already served and skips no one.
+    """
+    logger = get_run_logger()
+    pending = store.pending_deliveries()
+    sender = _sender(settings)
+    report.where = sender.where
+    rendered: dict[int, RenderedDigest] = {}
+    try:
+        for item in pending:
+            if item.digest_id not in rendered:
+                row = store.digest(item.digest_id)
+                rendered[item.digest_id] = RenderedDigest(row.subject, row.text, row.html)
+            message = build_message(rendered[item.digest_id], sender=settings.mail_from,
+                                    to=item.email, msg_id=item.message_id)
+            try:
+                sender.send(message, item.email, item.digest_id)
+            except DeliveryError as exc:
+                logger.warning("delivery of digest %d to %s: %s", item.digest_id, item.email, exc)
+                store.mark_delivery(item.delivery_id, error=str(exc))
+                report.failed.append(item.email)
+                continue
+            store.mark_delivery(item.delivery_id)
+            report.sent += 1
+    finally:
+        sender.close()
+
+
+@flow(name="digest", log_prints=False)
+def digest(settings: Settings, dry_run: bool = False, send: bool = True) -> DigestReport:
+    """Make a digest of what is new or updated since the last one, write it and send it."""
+    logger = get_run_logger()
+    store = open_store(settings.resolved_database_url, default_gazetteer())
+    report = DigestReport()
+    now = datetime.now(timezone.utc)
+    incidents, seen = store.digest_candidates()
+    selected = select_digest(incidents, seen, now)
+    report.new, report.updated = len(selected.new), len(selected.updated)
+    if dry_run:
+        report.preview = render_digest(selected).text
+        return report
+    if not selected.empty:
+        items = [(i.incident.id, i.kind, snapshot(i.incident)) for i in selected.items]
+        digest_id = store.create_digest(
+            items, lambda new_id: render_digest(selected, new_id), message_id
+        )
+        if digest_id is not None:
+            row = store.digest(digest_id)
+            rendered = RenderedDigest(row.subject, row.text, row.html)
+            message = build_message(rendered, sender=settings.mail_from, to=None,
+                                    msg_id=message_id(digest_id, "archive"), date=now)
+            report.path = write_digest_files(rendered, message, settings.digest_dir, digest_id)
+            report.digest_id = digest_id
+            logger.info("digest %d: %d new, %d updated -> %s", digest_id, report.new,
+                        report.updated, report.path)
+    else:
+        logger.info("digest: nothing new or updated since the last digest")
+    if send:
+        deliver_pending(store, settings, report)
+    report.pending = len(store.pending_deliveries())
+    return report

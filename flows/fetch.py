@@ -1,0 +1,142 @@
+"""HTTP fetching with httpx: timeouts, User-Agent, conditional GET, size cap, URL safety."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from extract.errors import FetchError, TransientFetchError
+
+__all__ = ["FetchResult", "Fetcher", "canonical_url", "check_url"]
+
+# Query parameters that only track the reader; removing them makes one article one URL.
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "ocid", "cmpid", "ref", "ref_src",
+     "igshid", "yclid", "_ga", "smid", "partner", "cid", "output", "rss", "at_medium",
+     "at_campaign", "taid"}
+)
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data"})
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def canonical_url(url: str) -> str:
+    """Return the URL with tracking parameters and fragment removed, scheme and host lowered."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS]
+    host = (parts.hostname or "").lower()
+    if parts.port and not (parts.scheme == "http" and parts.port == 80) and not (
+        parts.scheme == "https" and parts.port == 443
+    ):
+        host = f"{host}:{parts.port}"
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))
+
+
+def _refused_ip(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    # Link-local covers 169.254.169.254, the cloud metadata address.
+    return ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved
+
+
+def check_url(url: str, resolve: bool = True) -> None:
+    """Raise FetchError unless the URL is http(s) and not a link-local or metadata address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(f"refused URL {url!r}: only http and https are fetched")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise FetchError(f"refused URL {url!r}: no host")
+    if host in METADATA_HOSTS:
+        raise FetchError(f"refused URL {url!r}: metadata host")
+    try:
+        if _refused_ip(host):
+            raise FetchError(f"refused URL {url!r}: link-local or reserved address")
+        return
+    except ValueError:
+        pass  # a name, not an IP literal
+    if resolve:
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise TransientFetchError(f"{host}: name lookup failed ({exc})") from exc
+        if any(_refused_ip(info[4][0].split("%")[0]) for info in infos):
+            raise FetchError(f"refused URL {url!r}: resolves to a link-local or reserved address")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A response: 304 has no content; validators for the next conditional GET."""
+
+    url: str
+    status: int
+    content: bytes
+    etag: str | None
+    last_modified: str | None
+    content_type: str
+
+
+class Fetcher:
+    """One httpx client for a run: timeouts, User-Agent, size cap, safe redirects."""
+
+    def __init__(self, *, user_agent: str, connect_timeout: float, read_timeout: float,
+                 max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            follow_redirects=True,
+            max_redirects=5,
+            event_hooks={"request": [lambda request: check_url(str(request.url))]},
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def get(self, url: str, etag: str | None = None,
+            last_modified: str | None = None) -> FetchResult:
+        """Return the response for url; FetchError (or TransientFetchError) on failure."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                if response.status_code == 304:
+                    return FetchResult(str(response.url), 304, b"", etag, last_modified, "")
+                if response.status_code in TRANSIENT_STATUS:
+                    raise TransientFetchError(f"HTTP {response.status_code} from {url}")
+                if response.status_code >= 400:
+                    raise FetchError(f"HTTP {response.status_code} from {url}")
+                declared = response.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                    raise FetchError(f"{url}: response larger than {self.max_bytes} bytes")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise FetchError(f"{url}: response larger than {self.max_bytes} bytes")
+                    chunks.append(chunk)
+                return FetchResult(
+                    str(response.url), response.status_code, b"".join(chunks),
+                    response.headers.get("ETag"), response.headers.get("Last-Modified"),
+                    response.headers.get("Content-Type", ""),
+                )
+        except httpx.TimeoutException as exc:
+            raise TransientFetchError(f"{url}: timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise TransientFetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,220 @@
+"""The ingest flow: poll each source, fetch new articles, extract events, merge incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from prefect.runtime import task_run
+from prefect.tasks import exponential_backoff
+
+from extract.article import extract_page
+from extract.errors import BasewatchError, FetchError, TransientFetchError
+from extract.events import extract_events
+from extract.gazetteer import default_gazetteer
+from flows.feeds import FeedEntry, parse_feed, read_seed_dir
+from flows.fetch import Fetcher, check_url
+from flows.settings import Settings
+from flows.sources import Source, load_sources
+from flows.store import ArticleIn, Store, open_store
+
+__all__ = ["IngestReport", "ingest"]
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A source's poll: its entries, or why it failed (expected faults are values, not raises)."""
+
+    source: str
+    entries: tuple[FeedEntry, ...] = ()
+    error: str | None = None
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetched article, or why it could not be had."""
+
+    entry: FeedEntry
+    article: ArticleIn | None = None
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did, for the summary line."""
+
+    sources_ok: list[str] = field(default_factory=list)
+    sources_failed: dict[str, str] = field(default_factory=dict)
+    articles_new: int = 0
+    articles_failed: int = 0
+    events: int = 0
+    incidents_new: set[int] = field(default_factory=set)
+    incidents_updated: set[int] = field(default_factory=set)
+
+
+def _retry_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
+    """Retry only transient fetch faults (timeouts, 5xx, 429), never a 404 or a bad feed."""
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:  # noqa: BLE001 - any other failure is final
+        return False
+    return False
+
+
+def _last_attempt(retries: int) -> bool:
+    return (task_run.run_count or 1) > retries
+
+
+@task(cache_policy=NONE, retry_condition_fn=_retry_transient)
+def poll_source(source: Source, etag: str | None, last_modified: str | None,
+                settings: Settings) -> Poll:
+    """Return the source's entries (feed over HTTP, local feed file, or seed folder)."""
+    try:
+        if source.kind == "seed_dir":
+            return Poll(source.name, tuple(read_seed_dir(Path(source.location))))
+        if source.kind == "feed_file":
+            content = Path(source.location).read_bytes()
+            return Poll(source.name, tuple(parse_feed(content, source.name, fetch_pages=False)))
+        with _fetcher(settings) as fetcher:
+            check_url(source.location)
+            response = fetcher.get(source.location, etag, last_modified)
+        if response.status == 304:
+            return Poll(source.name, not_modified=True, etag=etag, last_modified=last_modified)
+        return Poll(source.name, tuple(parse_feed(response.content, source.name)),
+                    etag=response.etag, last_modified=response.last_modified)
+    except TransientFetchError as exc:
+        if not _last_attempt(settings.retries):
+            raise
+        return Poll(source.name, error=f"{exc} (after {settings.retries + 1} attempts)")
+    except (BasewatchError, OSError) as exc:
+        return Poll(source.name, error=str(exc))
+
+
+@task(cache_policy=NONE, retry_condition_fn=_retry_transient)
+def fetch_article(entry: FeedEntry, settings: Settings) -> Fetched:
+    """Return the entry's article: the page fetched once and its main text extracted."""
+    now = datetime.now(timezone.utc)
+    origin = "sidecar" if entry.from_sidecar else None
+    try:
+        content: str | bytes | None = entry.content
+        if entry.fetch_page:
+            try:
+                check_url(entry.link)
+                with _fetcher(settings) as fetcher:
+                    content = fetcher.get(entry.link).content
+            except FetchError as exc:
+                # A feed that carries the full article still gives us the text.
+                if entry.content is None or (isinstance(exc, TransientFetchError)
+                                             and not _last_attempt(settings.retries)):
+                    raise
+        if content is None:
+            return Fetched(entry, error=f"{entry.link}: the feed entry has no content")
+        if not entry.content_is_html and isinstance(content, str) and not entry.fetch_page:
+            return Fetched(entry, _article(entry, content, None, origin, now))
+        page = extract_page(content, entry.link)
+        if page is None:
+            return Fetched(entry, error=f"{entry.link}: no article text in the page")
+        return Fetched(entry, _article(entry, page.text, page.date, origin, now))
+    except TransientFetchError as exc:
+        if not _last_attempt(settings.retries):
+            raise
+        return Fetched(entry, error=f"{exc} (after {settings.retries + 1} attempts)")
+    except BasewatchError as exc:
+        return Fetched(entry, error=str(exc))
+
+
+def _fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(user_agent=settings.user_agent, connect_timeout=settings.connect_timeout,
+                   read_timeout=settings.read_timeout, max_bytes=settings.max_response_bytes)
+
+
+def _article(entry: FeedEntry, text: str, page_date, fixed: str | None,
+             now: datetime) -> ArticleIn:
+    """Return the article with its publication time: page, else feed, else fetch time."""
+    if fixed and entry.published:
+        published, origin = entry.published, fixed
+    elif page_date is not None:
+        if entry.published and entry.published.date() == page_date:
+            published = entry.published  # same day: the feed adds the time of day
+        else:
+            published = datetime.combine(page_date, time(12, 0), tzinfo=timezone.utc)
+        origin = "page"
+    elif entry.published:
+        published, origin = entry.published, "feed"
+    else:
+        published, origin = now, "fetched"  # flagged: relative dates may be off
+    title = entry.title or text.strip().splitlines()[0][:300]
+    return ArticleIn(url=entry.link, guid=entry.guid, title=title, published=published,
+                     published_from=origin, text=text)
+
+
+def store_article(store: Store, source: str, article: ArticleIn,
+                  report: IngestReport) -> None:
+    """Extract the article's events and store both, counting what is new."""
+    events = extract_events(article.text, article.published, article.url, store.gazetteer)
+    stored = store.add_article(source, article, events)
+    if stored is None:
+        return
+    _, new_ids, touched = stored
+    report.articles_new += 1
+    report.events += len(events)
+    report.incidents_new.update(new_ids)
+    report.incidents_updated.update(i for i in touched if i not in report.incidents_new)
+
+
+@flow(name="ingest", log_prints=False)
+def ingest(settings: Settings, sources: list[Source] | None = None) -> IngestReport:
+    """Poll every source (default: the settings' sources file), store new articles and their
+    events, and merge them into incidents."""
+    logger = get_run_logger()
+    if sources is None:
+        sources = load_sources(settings.sources)
+    store = open_store(settings.resolved_database_url, default_gazetteer())
+    report = IngestReport()
+    delays = exponential_backoff(backoff_factor=settings.retry_delay)(settings.retries)
+    poll = poll_source.with_options(retries=settings.retries, retry_delay_seconds=delays)
+    fetch = fetch_article.with_options(retries=settings.retries, retry_delay_seconds=delays)
+
+    futures = []
+    for source in sources:
+        etag, last_modified = store.source_state(source.name, source.location)
+        futures.append((source, poll.submit(source, etag, last_modified, settings)))
+    for source, future in futures:
+        result: Poll = future.result()
+        if result.error:
+            logger.warning("source %s: %s", source.name, result.error)
+            store.record_source(source.name, source.location, error=result.error)
+            report.sources_failed[source.name] = result.error
+            continue
+        entries = [e for e in result.entries if not store.known_article(e.link, e.guid)]
+        fetched = [fetch.submit(entry, settings) for entry in entries]
+        failures = 0
+        for item in (f.result() for f in fetched):
+            if item.article is None:
+                failures += 1
+                logger.warning("source %s: article skipped: %s", source.name, item.error)
+                continue
+            store_article(store, source.name, item.article, report)
+        report.articles_failed += failures
+        # Keep the old validators while an article failed, so the next poll sees it again.
+        store.record_source(
+            source.name, source.location,
+            etag=result.etag if not failures else None,
+            last_modified=result.last_modified if not failures else None,
+        )
+        report.sources_ok.append(source.name)
+    logger.info(
+        "ingest: %d sources ok, %d failed; %d new articles, %d events; incidents %d new, "
+        "%d updated",
+        len(report.sources_ok), len(report.sources_failed), report.articles_new, report.events,
+        len(report.incidents_new), len(report.incidents_updated),
+    )
+    return report

@@ -1,0 +1,71 @@
+"""Settings from BASEWATCH_* environment variables; flags override them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from extract.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """Everything basewatch can be told; the defaults work offline."""
+
+    model_config = SettingsConfigDict(env_prefix="BASEWATCH_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    sources: Path = Path("sources.yaml")
+
+    # Fetching: explicit timeouts, a size cap and a real User-Agent.
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    max_response_bytes: int = 5_000_000
+    user_agent: str = "basewatch/0.1 (+https://github.com/basewatch/basewatch; news monitoring)"
+    retries: int = 2
+    retry_delay: float = 2.0
+    max_workers: int = 4
+
+    # Delivery: the .eml outbox unless an SMTP host is set.
+    mail_from: str = "basewatch <basewatch@localhost>"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = 30.0
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return the database URL: the setting, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'basewatch.db').resolve()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Return where .eml files go when no SMTP host is set."""
+        return self.data_dir / "outbox"
+
+    @property
+    def digest_dir(self) -> Path:
+        """Return where rendered digests (HTML, text, .eml) are written."""
+        return self.data_dir / "digests"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Return settings from the environment with flag overrides; ConfigError names a bad value."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        value = error.get("input")
+        raise ConfigError(
+            f"BASEWATCH_{field.upper()}: {error['msg'].lower()} ({value!r})"
+        ) from None

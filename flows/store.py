@@ -1,0 +1,543 @@
+"""The database: SQLAlchemy 2 models, Alembic migrations applied on first use, and queries.
+
+Rows stay in this module; callers get domain values (extract.merge.Incident, plain dicts).
+Tables: sources (fetch state, health), articles, events (per article, with evidence; each event
+row is also the incident <-> source link), incidents, digests, digest_items (what a digest
+showed, with a snapshot for "what changed"), subscribers, deliveries (unique per subscriber x
+digest: the log that makes sending idempotent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from extract.errors import StoreError
+from extract.gazetteer import Gazetteer
+from extract.merge import Incident, Report, SourceRef, match_incident
+from extract.model import Event, event_from_dict
+
+__all__ = ["ArticleIn", "Store", "open_store", "text_hash"]
+
+logger = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time (aware)."""
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every stored datetime is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def text_hash(text: str) -> str:
+    """Return a hash of the article text with whitespace and case folded (content de-dup)."""
+    folded = " ".join(text.split()).lower()
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, list: JSON}
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_success: Mapped[datetime | None]
+    last_failure: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    guid: Mapped[str | None] = mapped_column(Text, index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[datetime]
+    published_from: Mapped[str] = mapped_column(String(20))
+    fetched: Mapped[datetime]
+    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    date_start: Mapped[date] = mapped_column(Date, index=True)
+    date_end: Mapped[date] = mapped_column(Date)
+    newsworthy: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[dict] = mapped_column(JSON)
+    first_seen: Mapped[datetime]
+    updated: Mapped[datetime]
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    site_id: Mapped[str | None] = mapped_column(String(100))
+    date_start: Mapped[date] = mapped_column(Date)
+    date_end: Mapped[date] = mapped_column(Date)
+    recent: Mapped[bool] = mapped_column(Boolean)
+    data: Mapped[dict] = mapped_column(JSON)
+
+
+class DigestRow(Base):
+    __tablename__ = "digests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created: Mapped[datetime]
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+
+
+class DigestItemRow(Base):
+    __tablename__ = "digest_items"
+    __table_args__ = (UniqueConstraint("digest_id", "incident_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    snapshot: Mapped[dict] = mapped_column(JSON)
+
+
+class SubscriberRow(Base):
+    __tablename__ = "subscribers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[datetime]
+
+
+class DeliveryRow(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("digest_id", "subscriber_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id"), index=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    sent: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(Text)
+
+
+@dataclass(frozen=True)
+class ArticleIn:
+    """An article ready to store."""
+
+    url: str
+    guid: str | None
+    title: str
+    published: datetime
+    published_from: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What `basewatch sources` shows for one source."""
+
+    name: str
+    url: str
+    last_success: datetime | None
+    last_failure: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    articles: int
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    """A digest still owed to a subscriber."""
+
+    delivery_id: int
+    digest_id: int
+    email: str
+    message_id: str
+
+
+def _migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when it is already there)."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == head:
+        return
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    logger.debug("database migrated to %s", head)
+
+
+def open_store(url: str, gazetteer: Gazetteer) -> Store:
+    """Return a Store on the database at ``url``, creating and migrating it if needed."""
+    try:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        _migrate(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        raise StoreError(f"database {_safe_url(url)}: {str(exc).splitlines()[0]}") from exc
+    return Store(engine, gazetteer)
+
+
+def _safe_url(url: str) -> str:
+    """Return the URL without a password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
+        return url
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """Queries and updates; each public method is one transaction."""
+
+    def __init__(self, engine: Engine, gazetteer: Gazetteer) -> None:
+        self.engine = engine
+        self.gazetteer = gazetteer
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        """Return a new session (use as a context manager)."""
+        return self._session()
+
+    # -- sources -----------------------------------------------------------------------------
+
+    def source_state(self, name: str, url: str) -> tuple[str | None, str | None]:
+        """Return (etag, last_modified) kept for the source, registering it if new."""
+        with self.session() as s, s.begin():
+            row = s.scalar(select(SourceRow).where(SourceRow.name == name))
+            if row is None:
+                row = SourceRow(name=name, url=url, consecutive_failures=0)
+                s.add(row)
+            elif row.url != url:
+                row.url, row.etag, row.last_modified = url, None, None
+            return row.etag, row.last_modified
+
+    def record_source(self, name: str, url: str, *, error: str | None = None,
+                      etag: str | None = None, last_modified: str | None = None) -> None:
+        """Record a poll's outcome: success (with the new validators) or the error."""
+        with self.session() as s, s.begin():
+            row = s.scalar(select(SourceRow).where(SourceRow.name == name))
+            if row is None:
+                row = SourceRow(name=name, url=url, consecutive_failures=0)
+                s.add(row)
+            now = utcnow()
+            if error is None:
+                row.last_success, row.consecutive_failures = now, 0
+                if etag is not None or last_modified is not None:
+                    row.etag, row.last_modified = etag, last_modified
+            else:
+                row.last_failure, row.last_error = now, error
+                row.consecutive_failures = (row.consecutive_failures or 0) + 1
+
+    def source_health(self) -> list[SourceHealth]:
+        """Return health and article counts for every source seen."""
+        with self.session() as s:
+            counts = dict(
+                s.execute(select(ArticleRow.source_id, func.count()).group_by(ArticleRow.source_id))
+                .tuples()
+                .all()
+            )
+            return [
+                SourceHealth(r.name, r.url, _aware(r.last_success), _aware(r.last_failure),
+                             r.last_error, r.consecutive_failures or 0, counts.get(r.id, 0))
+                for r in s.scalars(select(SourceRow).order_by(SourceRow.name))
+            ]
+
+    # -- articles ----------------------------------------------------------------------------
+
+    def known_article(self, url: str, guid: str | None) -> bool:
+        """Return True if an article with this canonical URL or GUID is stored."""
+        with self.session() as s:
+            query = select(ArticleRow.id).where(ArticleRow.url == url)
+            if guid:
+                query = select(ArticleRow.id).where(
+                    (ArticleRow.url == url) | (ArticleRow.guid == guid)
+                )
+            return s.scalar(query.limit(1)) is not None
+
+    def add_article(self, source: str, article: ArticleIn,
+                    events: list[Event]) -> tuple[int, list[int], list[int]] | None:
+        """Store an article and its events, merging each into an incident.
+
+        Returns (article id, new incident ids, touched incident ids), or None when the article
+        is already stored (same canonical URL or same text): nothing is added twice.
+        """
+        digest = text_hash(article.text)
+        now = utcnow()
+        with self.session() as s, s.begin():
+            duplicate = s.scalar(
+                select(ArticleRow.id)
+                .where((ArticleRow.url == article.url) | (ArticleRow.text_hash == digest))
+                .limit(1)
+            )
+            if duplicate is not None:
+                return None
+            source_id = s.scalar(select(SourceRow.id).where(SourceRow.name == source))
+            row = ArticleRow(
+                source_id=source_id, url=article.url, guid=article.guid, title=article.title,
+                published=article.published, published_from=article.published_from,
+                fetched=now, text_hash=digest, text=article.text,
+            )
+            s.add(row)
+            try:
+                s.flush()
+            except IntegrityError:
+                return None  # a concurrent run stored it first
+            ref = SourceRef(article.url, article.title, article.published)
+            new_ids: list[int] = []
+            touched: list[int] = []
+            for ev in events:
+                incident_id, created = self._merge_event(s, ev, ref, now)
+                s.add(EventRow(article_id=row.id, incident_id=incident_id,
+                               site_id=ev.site.id if ev.site else None,
+                               date_start=ev.date_start, date_end=ev.date_end,
+                               recent=ev.recent, data=ev.to_dict()))
+                s.flush()
+                self._refresh_incident(s, incident_id, now)
+                (new_ids if created else touched).append(incident_id)
+            return row.id, new_ids, [i for i in touched if i not in new_ids]
+
+    def _merge_event(self, s: Session, ev: Event, ref: SourceRef,
+                     now: datetime) -> tuple[int, bool]:
+        from datetime import timedelta
+
+        window = (ev.date_start - timedelta(days=1), ev.date_end + timedelta(days=1))
+        rows = s.scalars(
+            select(IncidentRow).where(
+                IncidentRow.date_start <= window[1], IncidentRow.date_end >= window[0]
+            )
+        ).all()
+        candidates = [self._incident(s, r) for r in rows]
+        found = match_incident(ev, candidates)
+        if found is not None and found.id is not None:
+            return found.id, False
+        row = IncidentRow(site_id=ev.site.id if ev.site else None, date_start=ev.date_start,
+                          date_end=ev.date_end, newsworthy=ev.recent, summary=ev.to_dict(),
+                          first_seen=now, updated=now)
+        s.add(row)
+        s.flush()
+        return row.id, True
+
+    def _refresh_incident(self, s: Session, incident_id: int, now: datetime) -> None:
+        row = s.get(IncidentRow, incident_id)
+        incident = self._incident(s, row)
+        summary = incident.summary.to_dict()
+        if summary != row.summary:
+            row.updated = now
+        row.summary = summary
+        row.site_id = summary["site"]["id"] if summary["site"] else None
+        row.date_start = date.fromisoformat(summary["date_start"])
+        row.date_end = date.fromisoformat(summary["date_end"])
+        row.newsworthy = incident.newsworthy
+
+    def _incident(self, s: Session, row: IncidentRow) -> Incident:
+        reports = []
+        for ev_row, art in s.execute(
+            select(EventRow, ArticleRow)
+            .join(ArticleRow, ArticleRow.id == EventRow.article_id)
+            .where(EventRow.incident_id == row.id)
+        ).tuples():
+            site = self.gazetteer.get(ev_row.site_id) if ev_row.site_id else None
+            reports.append(
+                Report(event_from_dict(ev_row.data, site),
+                       SourceRef(art.url, art.title, _aware(art.published)))
+            )
+        return Incident(row.id, tuple(reports), _aware(row.first_seen), _aware(row.updated))
+
+    # -- incidents ---------------------------------------------------------------------------
+
+    def incidents(self, since: date | None = None, until: date | None = None,
+                  ids: list[int] | None = None) -> list[Incident]:
+        """Return incidents whose dates meet since..until (or with the given ids), oldest first."""
+        with self.session() as s:
+            query = select(IncidentRow).order_by(IncidentRow.date_start, IncidentRow.id)
+            if since:
+                query = query.where(IncidentRow.date_end >= since)
+            if until:
+                query = query.where(IncidentRow.date_start <= until)
+            if ids is not None:
+                query = query.where(IncidentRow.id.in_(ids))
+            return [self._incident(s, r) for r in s.scalars(query)]
+
+    def counts(self) -> dict[str, int]:
+        """Return row counts of the main tables."""
+        with self.session() as s:
+            return {
+                "articles": s.scalar(select(func.count()).select_from(ArticleRow)) or 0,
+                "events": s.scalar(select(func.count()).select_from(EventRow)) or 0,
+                "incidents": s.scalar(select(func.count()).select_from(IncidentRow)) or 0,
+                "digests": s.scalar(select(func.count()).select_from(DigestRow)) or 0,
+            }
+
+    # -- digests -----------------------------------------------------------------------------
+
+    def digest_candidates(self) -> tuple[list[Incident], dict[int, dict[str, Any]]]:
+        """Return newsworthy incidents and, per incident already digested, its last snapshot."""
+        with self.session() as s:
+            snapshots: dict[int, dict[str, Any]] = {}
+            for item in s.scalars(select(DigestItemRow).order_by(DigestItemRow.id)):
+                snapshots[item.incident_id] = item.snapshot
+            rows = s.scalars(
+                select(IncidentRow).where(IncidentRow.newsworthy.is_(True))
+                .order_by(IncidentRow.date_start, IncidentRow.id)
+            )
+            return [self._incident(s, r) for r in rows], snapshots
+
+    def create_digest(self, items: list[tuple[int, str, dict[str, Any]]],
+                      render: Any, message_id: Any) -> int | None:
+        """Store a digest, what it shows, and one pending delivery per active subscriber.
+
+        ``items`` are (incident id, "new"|"updated", snapshot); ``render(digest_id)`` returns
+        the RenderedDigest to keep. All in one transaction. Returns the digest id, or None if
+        another run already digested the same incident state (no duplicate digest).
+        """
+        with self.session() as s, s.begin():
+            if self.engine.dialect.name == "postgresql":
+                # One digest writer at a time; a second run waits, then finds nothing new.
+                s.execute(select(func.pg_advisory_xact_lock(740_221)))
+            last = {}
+            for item in s.scalars(select(DigestItemRow).order_by(DigestItemRow.id)):
+                last[item.incident_id] = item.snapshot
+            if all(last.get(incident_id) == snap for incident_id, _, snap in items):
+                return None
+            digest = DigestRow(created=utcnow(), subject="", text="", html="")
+            s.add(digest)
+            s.flush()
+            rendered = render(digest.id)
+            digest.subject, digest.text, digest.html = (rendered.subject, rendered.text,
+                                                         rendered.html)
+            for incident_id, kind, snapshot in items:
+                s.add(DigestItemRow(digest_id=digest.id, incident_id=incident_id, kind=kind,
+                                    snapshot=snapshot))
+            for sub in s.scalars(select(SubscriberRow).where(SubscriberRow.active.is_(True))):
+                s.add(DeliveryRow(digest_id=digest.id, subscriber_id=sub.id,
+                                  message_id=message_id(digest.id, sub.email)))
+            return digest.id
+
+    def digest(self, digest_id: int) -> DigestRow | None:
+        """Return a stored digest."""
+        with self.session() as s:
+            return s.get(DigestRow, digest_id)
+
+    def pending_deliveries(self) -> list[PendingDelivery]:
+        """Return every delivery not yet sent, oldest digest first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(DeliveryRow, SubscriberRow)
+                .join(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
+                .where(DeliveryRow.status != "sent", SubscriberRow.active.is_(True))
+                .order_by(DeliveryRow.digest_id, DeliveryRow.id)
+            ).tuples()
+            return [PendingDelivery(d.id, d.digest_id, sub.email, d.message_id) for d, sub in rows]
+
+    def mark_delivery(self, delivery_id: int, error: str | None = None) -> None:
+        """Record a delivery as sent, or its error (it stays pending for the next run)."""
+        with self.session() as s, s.begin():
+            row = s.get(DeliveryRow, delivery_id)
+            if error is None:
+                row.status, row.sent, row.error = "sent", utcnow(), None
+            else:
+                row.error = error
+
+    def delivery_counts(self, digest_id: int) -> dict[str, int]:
+        """Return how many deliveries of a digest are sent and pending."""
+        with self.session() as s:
+            rows = s.execute(
+                select(DeliveryRow.status, func.count())
+                .where(DeliveryRow.digest_id == digest_id).group_by(DeliveryRow.status)
+            ).tuples()
+            return dict(rows)
+
+    # -- subscribers -------------------------------------------------------------------------
+
+    def add_subscriber(self, email: str) -> bool:
+        """Add (or re-activate) a subscriber; return False if already active."""
+        with self.session() as s, s.begin():
+            row = s.scalar(select(SubscriberRow).where(SubscriberRow.email == email))
+            if row is not None:
+                was = row.active
+                row.active = True
+                return not was
+            s.add(SubscriberRow(email=email, active=True, created=utcnow()))
+            return True
+
+    def remove_subscriber(self, email: str) -> bool:
+        """Deactivate a subscriber (history kept); return False if not subscribed."""
+        with self.session() as s, s.begin():
+            row = s.scalar(select(SubscriberRow).where(SubscriberRow.email == email))
+            if row is None or not row.active:
+                return False
+            row.active = False
+            return True
+
+    def subscribers(self) -> list[str]:
+        """Return active subscribers' addresses."""
+        with self.session() as s:
+            return list(
+                s.scalars(select(SubscriberRow.email).where(SubscriberRow.active.is_(True))
+                          .order_by(SubscriberRow.email))
+            )
+
+    def iter_articles(self) -> Iterator[tuple[str, str, datetime]]:
+        """Yield (url, text, published) for every stored article."""
+        with self.session() as s:
+            for row in s.scalars(select(ArticleRow).order_by(ArticleRow.id)):
+                yield row.url, row.text, _aware(row.published)

@@ -1,0 +1,156 @@
+"""Render a digest as plain text and HTML with Jinja2 (autoescape on for HTML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from extract.digest import Digest, DigestItem
+
+__all__ = ["RenderedDigest", "digest_subject", "render_digest"]
+
+COUNTRIES = {
+    "IQ": "Iraq", "SY": "Syria", "JO": "Jordan", "KW": "Kuwait", "QA": "Qatar",
+    "AE": "United Arab Emirates", "SA": "Saudi Arabia", "BH": "Bahrain", "OM": "Oman",
+    "LB": "Lebanon", "TR": "Turkey", "IL": "Israel", "YE": "Yemen",
+}  # fmt: skip
+TYPE_LABELS = {
+    "rocket": "Rocket attack", "mortar": "Mortar attack", "drone": "Drone attack",
+    "ballistic_missile": "Ballistic missile attack", "cruise_missile": "Cruise missile attack",
+    "ied": "IED attack", "small_arms": "Small-arms attack", "mixed": "Combined attack",
+    "unknown": "Attack (weapon not reported)",
+}  # fmt: skip
+OUTCOME_LABELS = {
+    "impact": "hit", "intercepted": "intercepted", "fell_short": "fell short",
+    "unknown": "outcome not reported",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """A digest ready to send: subject, plain text and HTML."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def safe_href(url: str) -> str | None:
+    """Return the URL if it is http(s), else None (no javascript:, data: or other links)."""
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
+def one_line(text: str | None) -> str:
+    """Return text on one line (CR/LF and control characters become spaces)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in (text or "")).split())
+
+
+def _day(value: str) -> str:
+    return date.fromisoformat(value).strftime("%-d %b %Y")
+
+
+def _when(data: dict[str, Any]) -> str:
+    start, end, precision = data["date_start"], data["date_end"], data["date_precision"]
+    if precision == "month":
+        return date.fromisoformat(start).strftime("%B %Y")
+    if precision == "range" and start != end:
+        return f"between {_day(start)} and {_day(end)}"
+    return _day(start)
+
+
+def _casualties(figure: dict[str, int | None]) -> str:
+    total, us = figure["total"], figure["us"]
+    if total is None and us is None:
+        return "not reported"
+    if total is None:
+        return f"{us} US (total not reported)"
+    if us is None:
+        return str(total)
+    return f"{total} ({us} US)"
+
+
+def _munitions(figure: dict[str, int | None]) -> str | None:
+    low, high = figure["min"], figure["max"]
+    if low is None and high is None:
+        return None
+    if high is None:
+        return f"at least {low}"
+    if low is None:
+        return f"up to {high}"
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def _perpetrator(data: dict[str, Any]) -> str:
+    name, status = data["perpetrator"]["name"], data["perpetrator"]["status"]
+    if status == "unknown" or not name:
+        return "not known"
+    return f"{name} ({status})"
+
+
+def _view(item: DigestItem) -> dict[str, Any]:
+    data = item.incident.to_dict()
+    site = data["site"]
+    return {
+        "kind": item.kind,
+        "changes": list(item.changes),
+        "when": _when(data),
+        "site": one_line(site["name"] if site else data["location_text"]) or "unnamed site",
+        "country": COUNTRIES.get(site["country"], site["country"]) if site else "",
+        "type": TYPE_LABELS.get(data["attack_type"], data["attack_type"]),
+        "munitions": _munitions(data["munitions"]),
+        "outcome": OUTCOME_LABELS.get(data["outcome"], data["outcome"]),
+        "killed": _casualties(data["killed"]),
+        "wounded": _casualties(data["wounded"]),
+        "perpetrator": _perpetrator(data),
+        "spread": data.get("spread", {}),
+        "sources": [
+            {"title": one_line(s["title"]) or s["url"], "url": one_line(s["url"]),
+             "href": safe_href(s["url"]), "published": _day(s["published"][:10])}
+            for s in data["sources"]
+        ],
+    }
+
+
+def digest_subject(digest: Digest) -> str:
+    """Return a subject that says what is inside: "2 new attacks, 1 updated — 14 Jun 2020"."""
+    parts = []
+    if digest.new:
+        parts.append(f"{len(digest.new)} new attack{'s' if len(digest.new) != 1 else ''}")
+    if digest.updated:
+        parts.append(f"{len(digest.updated)} updated")
+    what = ", ".join(parts) or "no new attacks"
+    return f"basewatch: {what} — {digest.created.strftime('%-d %b %Y')}"
+
+
+_ENV = Environment(
+    loader=PackageLoader("reports", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def render_digest(digest: Digest, digest_id: int | None = None) -> RenderedDigest:
+    """Return the digest rendered as subject, text and HTML."""
+    context = {
+        "subject": digest_subject(digest),
+        "digest_id": digest_id,
+        "created": digest.created.strftime("%-d %b %Y %H:%M UTC"),
+        "new": [_view(i) for i in digest.new],
+        "updated": [_view(i) for i in digest.updated],
+    }
+    return RenderedDigest(
+        subject=context["subject"],
+        text=_ENV.get_template("digest.txt.j2").render(context),
+        html=_ENV.get_template("digest.html.j2").render(context),
+    )
