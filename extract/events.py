@@ -344,6 +344,12 @@ def extract_events(
                 if clause.sites and clause.is_attack:
                     for match in clause.sites:
                         draft = _find_draft(drafts, match.site, clause.date)
+                        if draft is None and not generic:
+                            # "A drone struck a US outpost ... The drone hit Tower 22": the site
+                            # named later belongs to the event opened without one.
+                            draft = _siteless_draft(drafts, clause.date)
+                            if draft is not None:
+                                draft.site, draft.location_text = match.site, match.text
                         if draft is None:
                             if generic:
                                 continue
@@ -364,17 +370,53 @@ def extract_events(
                         draft.add(clause)
                         touched = draft
                 elif clause.is_attack and (clause.definite or clause.has_details) and not generic:
-                    if last is not None:
-                        last.add(clause)
-                        touched = last
+                    target = last
+                    if target is None and clause.perpetrator and len(drafts) == 1:
+                        # A claim or blame later in a one-attack article is about that attack.
+                        target = drafts[0]
+                    if target is not None:
+                        target.add(clause)
+                        touched = target
                 elif clause.has_details and last is not None and not generic:
                     last.add(clause)
                     touched = last
             last = touched
             recent_types.append(sentence_types)
 
+    drafts = _fold_siteless(drafts)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]
+
+
+def _siteless_draft(drafts: list[_Draft], when: DateSpan | None) -> _Draft | None:
+    """Return the newest event still without a site whose date can match, or None."""
+    for draft in reversed(drafts):
+        if draft.site is None and _dates_meet(draft.date, when):
+            return draft
+    return None
+
+
+def _fold_siteless(drafts: list[_Draft]) -> list[_Draft]:
+    """Merge an event without a site into the one event at a named site on the same dates."""
+    kept = [d for d in drafts if d.site is not None]
+    for draft in (d for d in drafts if d.site is None):
+        matches = [d for d in kept if d.date and draft.date and _dates_meet(d.date, draft.date)
+                   and d.date.precision == draft.date.precision]
+        if len(matches) != 1:
+            kept.append(draft)
+            continue
+        target = matches[0]
+        for sentence in draft.evidence:
+            if sentence not in target.evidence:
+                target.evidence.append(sentence)
+        target.types += [t for t in draft.types if t not in target.types]
+        target.munitions = target.munitions or draft.munitions
+        target.outcome = target.outcome or draft.outcome
+        target.killed = _merge_casualties(target.killed, draft.killed)
+        target.wounded = _merge_casualties(target.wounded, draft.wounded)
+        target.perpetrator = _merge_perpetrator(target.perpetrator, draft.perpetrator)
+        target.order = min(target.order, draft.order)
+    return kept
 
 
 def _find_draft(drafts: list[_Draft], site: Site, when: DateSpan | None) -> _Draft | None:

@@ -60,7 +60,13 @@ BEFORE_VERB_RE = re.compile(
     re.IGNORECASE,
 )
 BARE_COUNT_RE = re.compile(
-    rf"(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+(?:were\s+|others\s+(?:were\s+)?)?(?P<verb>{KILL}|{WOUND})\b",
+    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+(?:were\s+|others\s+(?:were\s+)?)?(?P<verb>{KILL}|{WOUND})\b",
+    re.IGNORECASE,
+)
+# "the number of troops hurt ... has risen to more than 40"
+RISEN_RE = re.compile(
+    rf"\b(?P<verb>{KILL}|{WOUND})\b[^.;]{{0,140}}?\b(?:has |had |have )?(?:risen|rose|climbed|"
+    rf"increased|grown|jumped|reached|now stands at|stood at) (?:to )?(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b",
     re.IGNORECASE,
 )
 INCLUDING_US_RE = re.compile(
@@ -133,6 +139,11 @@ class CasualtyFigures:
     wounded: Casualties | None = None
 
 
+def _at_least(n: int, qualifier: str | None) -> int:
+    """Return the lowest count the words allow: "more than 40" -> 41 (as for munitions)."""
+    return n + 1 if (qualifier or "").lower() in ("more than", "over") else n
+
+
 def _count_groups(text: str) -> tuple[int, int | None]:
     """Return (total, us) over the groups listed in ``text`` ("two US troops and one Briton")."""
     total, us = 0, 0
@@ -141,6 +152,7 @@ def _count_groups(text: str) -> tuple[int, int | None]:
         n = parse_number(group.group("n"))
         if n is None:
             continue
+        n = _at_least(n, group.group("q"))
         total += n
         if US_RE.search(group.group("who")):
             us += n
@@ -169,6 +181,12 @@ def find_casualties(clause: str) -> CasualtyFigures:
             us = parse_number(including.group("n"))
         figures[kind] = Casualties(total, us)
 
+    for m in RISEN_RE.finditer(clause):
+        n = parse_number(m.group("n"))
+        if n:
+            n = _at_least(n, m.group("q"))
+            us = n if US_RE.search(clause[: m.start("n")]) else None
+            record(_kind(m.group("verb")), n, us, (m.start("n"), m.end("n")))
     for m in AFTER_VERB_RE.finditer(clause):
         total, us = _count_groups(m.group("list"))
         if total:
@@ -185,7 +203,7 @@ def find_casualties(clause: str) -> CasualtyFigures:
     for m in BARE_COUNT_RE.finditer(clause):
         n = parse_number(m.group("n"))
         if n and not (m.group("n").isdigit() and len(m.group("n")) == 4):
-            record(_kind(m.group("verb")), n, None, m.span())
+            record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
 
     if ZERO_RE.search(clause):
         us_only = bool(US_ZERO_RE.search(clause)) and not re.search(

@@ -36,6 +36,7 @@ def _configure_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(CliFormatter())
     handler.addFilter(EngineNoiseFilter())
+    EngineNoiseFilter.verbose = debug
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)

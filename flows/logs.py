@@ -19,19 +19,25 @@ class CliFormatter(logging.Formatter):
             message = f"error: {message}"
         elif record.levelno >= logging.WARNING:
             message = f"warning: {message}"
-        if record.exc_info and logging.getLogger().isEnabledFor(logging.DEBUG):
+        if record.exc_info and EngineNoiseFilter.verbose:
             message += "\n" + self.formatException(record.exc_info)
         return message
 
 
 class EngineNoiseFilter(logging.Filter):
-    """Drop Prefect's own run chatter ("Beginning flow run", "Finished in state") from the
-    terminal; basewatch's lines and every warning from our code stay. The API still gets all.
+    """Keep the terminal to warnings from basewatch's own code.
+
+    Prefect's run chatter ("Beginning flow run", "Finished in state") and the flows' INFO stage
+    lines still reach the Prefect API (and its UI); the CLI prints its own summary instead. An
+    unexpected failure is reported once by the CLI, so the engine's copy is dropped too.
     """
 
+    verbose = False  # set by `basewatch --debug`
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if logging.getLogger().isEnabledFor(logging.DEBUG):
+        if self.verbose:
+            return True
+        if not record.name.startswith(("prefect.flow_runs", "prefect.task_runs")):
             return True
         from_prefect = "/prefect/" in record.pathname.replace("\\", "/")
-        return not (from_prefect and record.name.startswith(("prefect.flow_runs",
-                                                              "prefect.task_runs")))
+        return record.levelno >= logging.WARNING and not from_prefect
