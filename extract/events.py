@@ -269,7 +269,7 @@ def _dates_meet(a: DateSpan | None, b: DateSpan | None) -> bool:
 
 def _finish(draft: _Draft, today: date) -> Event | None:
     """Return the finished event, or None if it is not an attack on a US-hosting site."""
-    span = draft.date or DateSpan(today - timedelta(days=1), today, "range", "")
+    span = draft.date or _lead_span(today)
     if draft.site is not None and not draft.site.hosted_us(span.start, span.end):
         return None  # DOMAIN.md: no US presence at the site then (e.g. Taji after Aug 2020)
     if len(draft.types) == 1:
@@ -359,6 +359,14 @@ def extract_events(
                             drafts.append(draft)
                         draft.add(clause)
                         touched = draft
+                elif clause.is_attack and clause.date is not None and not generic and any(
+                    d.date is None for d in drafts
+                ):
+                    # "Missiles hit Ain al-Asad and Erbil" (headline) ... "Iran fired missiles at
+                    # two bases early on Wednesday": the date belongs to the undated events.
+                    for draft in (d for d in drafts if d.date is None):
+                        draft.add(clause)
+                        touched = draft
                 elif clause.is_attack and clause.date is not None:
                     draft = next((d for d in reversed(drafts) if d.date and
                                   d.date.precision == clause.date.precision and
@@ -370,22 +378,30 @@ def extract_events(
                         draft.add(clause)
                         touched = draft
                 elif clause.is_attack and (clause.definite or clause.has_details) and not generic:
-                    target = last
-                    if target is None and clause.perpetrator and len(drafts) == 1:
-                        # A claim or blame later in a one-attack article is about that attack.
-                        target = drafts[0]
+                    target = last or _only(drafts)
                     if target is not None:
                         target.add(clause)
                         touched = target
-                elif clause.has_details and last is not None and not generic:
-                    last.add(clause)
-                    touched = last
+                elif clause.has_details and not generic and (last or _only(drafts)):
+                    target = last or _only(drafts)
+                    target.add(clause)
+                    touched = target
             last = touched
             recent_types.append(sentence_types)
 
-    drafts = _fold_siteless(drafts)
+    drafts = _fold_siteless(drafts, today)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]
+
+
+def _only(drafts: list[_Draft]) -> _Draft | None:
+    """Return the article's one event so far: later details in a one-attack story are its."""
+    return drafts[0] if len(drafts) == 1 else None
+
+
+def _lead_span(today: date) -> DateSpan:
+    """Return the dates of an undated attack in an article's lead: yesterday or today."""
+    return DateSpan(today - timedelta(days=1), today, "range", "")
 
 
 def _siteless_draft(drafts: list[_Draft], when: DateSpan | None) -> _Draft | None:
@@ -396,12 +412,12 @@ def _siteless_draft(drafts: list[_Draft], when: DateSpan | None) -> _Draft | Non
     return None
 
 
-def _fold_siteless(drafts: list[_Draft]) -> list[_Draft]:
+def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
     """Merge an event without a site into the one event at a named site on the same dates."""
+    _undated = _lead_span(today)
     kept = [d for d in drafts if d.site is not None]
     for draft in (d for d in drafts if d.site is None):
-        matches = [d for d in kept if d.date and draft.date and _dates_meet(d.date, draft.date)
-                   and d.date.precision == draft.date.precision]
+        matches = [d for d in kept if _dates_meet(d.date or _undated, draft.date or _undated)]
         if len(matches) != 1:
             kept.append(draft)
             continue
@@ -416,6 +432,8 @@ def _fold_siteless(drafts: list[_Draft]) -> list[_Draft]:
         target.wounded = _merge_casualties(target.wounded, draft.wounded)
         target.perpetrator = _merge_perpetrator(target.perpetrator, draft.perpetrator)
         target.order = min(target.order, draft.order)
+        if draft.date and (target.date is None or target.date.precision != "day"):
+            target.date = draft.date
     return kept
 
 

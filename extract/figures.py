@@ -60,7 +60,7 @@ BEFORE_VERB_RE = re.compile(
     re.IGNORECASE,
 )
 BARE_COUNT_RE = re.compile(
-    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+(?:were\s+|others\s+(?:were\s+)?)?(?P<verb>{KILL}|{WOUND})\b",
+    rf"(?<![\w-])(?<!no )(?<!No )(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+(?:were\s+|others\s+(?:were\s+)?)?(?P<verb>{KILL}|{WOUND})\b",
     re.IGNORECASE,
 )
 # "the number of troops hurt ... has risen to more than 40"
