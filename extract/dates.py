@@ -145,12 +145,15 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
 
     def add(match: re.Match[str] | None, span: DateSpan | None) -> None:
         # Patterns run most specific first; a later one never reuses words already read.
-        if not (match and span and span.start <= today):
+        if not (match and span):
             return
         if any(match.start() < end and start < match.end() for start, end in taken):
             return
+        # A date after publication is no date, but its words are still used up: "in September
+        # 2020" read in June 2020 must not fall back to "in September" (2019).
         taken.append((match.start(), match.end()))
-        candidates.append((match.start(), span))
+        if span.start <= today:
+            candidates.append((match.start(), span))
 
     for m in (m for regex in FULL_DATE_RES for m in regex.finditer(sentence)):
         month = MONTHS[m.group("month").lower()]

@@ -451,3 +451,52 @@ def subscribers_list(ctx: Context) -> None:
     """List subscribers."""
     for address in _open_store(ctx).subscribers():
         click.echo(address)
+
+
+@main.command("eval")
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("tests/corpus"), show_default=True,
+              help="Corpus folder holding dev/ and heldout/.")
+@click.option("--split", type=click.Choice(["dev", "heldout", "all"]), default="all",
+              show_default=True, help="Which split to score.")
+@click.option("--failures", type=int, default=25, show_default=True,
+              help="How many failures to list per split (0 for none).")
+@click.option("--floors", "floors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Check the figures against floors pinned in this JSON file; exit 1 below.")
+@click.option("--write-floors", is_flag=True,
+              help="With --floors: rewrite the file with the figures reached, less a margin. "
+              "Lowering a floor needs this explicit flag.")
+@click.pass_obj
+def eval_command(ctx: Context, corpus: Path, split: str, failures: int,
+                 floors_path: Path | None, write_floors: bool) -> None:
+    """Score extraction on the labelled corpus: precision, recall, field accuracy, merging."""
+    from flows.evaluate import SPLITS, check_floors, evaluate_split, format_scores, load_floors
+
+    splits = SPLITS if split == "all" else (split,)
+    problems: list[str] = []
+    reached: dict[str, dict[str, float]] = {}
+    floors = {}
+    if floors_path and not write_floors:
+        try:
+            floors = load_floors(floors_path)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{floors_path}: cannot read floors ({exc})") from None
+    for name in splits:
+        try:
+            scores = evaluate_split(corpus / name)
+        except BasewatchError as exc:
+            _fail(exc, ctx.debug)
+        click.echo(format_scores(name, scores, failures))
+        reached[name] = scores.figures()
+        problems += check_floors(name, scores, floors.get(name, {}))
+    if floors_path and write_floors:
+        from flows.evaluate import floors_from
+
+        floors_path.write_text(json.dumps(floors_from(reached), indent=2) + "\n", encoding="utf-8")
+        click.echo(f"floors written to {floors_path}")
+    if problems:
+        for line in problems:
+            click.echo(f"FAIL {line}", err=True)
+        raise SystemExit(1)
+    if floors:
+        click.echo("all figures at or above their floors")

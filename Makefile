@@ -1,0 +1,16 @@
+# Shortcuts; every target bootstraps uv like the README's commands.
+UV = python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore uv && uv run --frozen
+
+.PHONY: run test eval bench
+
+run:   ## the main job on the bundled offline sample
+	$(UV) basewatch run --sources seeds/sources.yaml
+
+test:  ## the whole test suite (what .ci/run runs)
+	$(UV) pytest
+
+eval:  ## extraction quality on the labelled corpus, checked against the pinned floors
+	$(UV) basewatch eval --floors tests/eval_floors.json
+
+bench: ## extraction speed per article, and the ratio to trafilatura's own extraction
+	$(UV) python benchmarks/extraction.py
