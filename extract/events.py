@@ -45,9 +45,11 @@ DEFINITE_RE = re.compile(
 )
 # "bases hosting US troops", "a US base": a place named only by what it is.
 US_SITE_RE = re.compile(
-    r"\b(?:(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:\w+\s+)?(?:base|outpost|garrison|"
-    r"facility|forces|troops|military)|(?:base|outpost|facility|compound)s?\s+"
-    r"(?:hosting|housing|used by|where)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition))",
+    r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
+    r"(?:-led)?\s+(?:military\s+|troop\s+)?(?:base|outpost|garrison|facility|site|position)s?"
+    r"|(?:bases?|outposts?|facilit(?:y|ies)|compounds?|sites?|positions?)\s+"
+    r"(?:hosting|housing|used by|where)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
+    r"(?:-led)?\s+(?:troops|forces|personnel|soldiers|service members))",
     re.IGNORECASE,
 )
 
@@ -244,7 +246,7 @@ def _read_clause(text: str, sentence: str, published: datetime, gazetteer: Gazet
     return _Clause(
         text=text,
         sentence=sentence,
-        sites=gazetteer.find_sites(text),
+        sites=gazetteer.find_sites(text, on=local_date(published)),
         date=find_date(text, published),
         types=types,
         is_attack=bool(types) or bool(vocab.attack.search(text)),
@@ -378,12 +380,13 @@ def extract_events(
                         draft.add(clause)
                         touched = draft
                 elif clause.is_attack and (clause.definite or clause.has_details) and not generic:
-                    target = last or _only(drafts)
+                    # The event this sentence already spoke of, else the previous sentence's.
+                    target = touched or last or _only(drafts)
                     if target is not None:
                         target.add(clause)
                         touched = target
-                elif clause.has_details and not generic and (last or _only(drafts)):
-                    target = last or _only(drafts)
+                elif clause.has_details and not generic and (touched or last or _only(drafts)):
+                    target = touched or last or _only(drafts)
                     target.add(clause)
                     touched = target
             last = touched

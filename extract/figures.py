@@ -18,7 +18,7 @@ NUMBER_WORDS = {
     "a pair of": 2, "a couple of": 2, "pair of": 2, "couple of": 2, "both": 2,
 }  # fmt: skip
 _WORD_NUM = (
-    r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
+    r"(?:two|three|four|five|a) dozen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
     r"six|seven|eight|nine))?|a dozen|a pair of|a couple of|eleven|twelve|thirteen|fourteen|"
     r"fifteen|sixteen|seventeen|eighteen|nineteen|one|two|three|four|five|six|seven|eight|nine|"
     r"ten|dozen|single|an|a"
@@ -27,7 +27,7 @@ NUM = rf"(?:\d{{1,4}}|{_WORD_NUM})"
 QUALIFIER = r"(?P<q>at least|more than|over|up to|nearly|almost|about|around|some|roughly|approximately|as many as|fewer than|less than)\s+"
 MUNITION_RE = re.compile(
     rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>{NUM})(?:\s*(?:to|or|-|–)\s*(?P<n2>{NUM}))?\s+"
-    r"(?:[\w-]+\s+){0,2}?"
+    r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b)[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
     r"|shells|UAVs?|rounds)\b(?!\s+(?:attacks?|strikes?|fire\b|launchers?|sites?|salvos?|barrages?))",
     re.IGNORECASE,
@@ -36,7 +36,8 @@ PEOPLE = (
     r"(?:soldiers?|troops?|service ?members?|servicemen|servicemembers?|personnel|contractors?|"
     r"civilians?|people|persons?|members?|guards?|marines?|sailors?|airmen|fighters?|staff(?:ers)?|"
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
-    r"officers?|police(?:men)?|military advisers?|advisers?|advisors?)"
+    r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis|"
+    r"filipinos?|syrians|kurds|americans?)"
 )
 NATIONALITY = (
     r"(?:U\.?S\.?|American|British|U\.?K\.?|Iraqi|Syrian|Kurdish|Jordanian|coalition|Filipino|"
@@ -98,6 +99,8 @@ def parse_number(word: str) -> int | None:
     if word in NUMBER_WORDS:
         return NUMBER_WORDS[word]
     parts = re.split(r"[- ]", word)
+    if len(parts) == 2 and parts[1] == "dozen" and parts[0] in NUMBER_WORDS:
+        return NUMBER_WORDS[parts[0]] * 12
     if len(parts) == 2 and parts[0] in NUMBER_WORDS and parts[1] in NUMBER_WORDS:
         return NUMBER_WORDS[parts[0]] + NUMBER_WORDS[parts[1]]
     return None

@@ -83,8 +83,7 @@ class Gazetteer:
         for site in sites:
             if site.town and site.kind in BASE_KINDS:
                 towns.setdefault(site.town.lower(), []).append(site)
-        # Only a town with exactly one base can stand for it.
-        self._towns = {town: found[0] for town, found in towns.items() if len(found) == 1}
+        self._towns = towns
         self._town_pattern = (
             re.compile(
                 BASE_NEAR_TOWN
@@ -112,8 +111,12 @@ class Gazetteer:
         key = re.sub(r"['’]s\b|[\s\-–]+", " ", name).lower()
         return self.sites.get(name) or self._lookup.get(key)
 
-    def find_sites(self, sentence: str) -> list[SiteMatch]:
-        """Return the sites named in the sentence, in order, each once."""
+    def find_sites(self, sentence: str, on: date | None = None) -> list[SiteMatch]:
+        """Return the sites named in the sentence, in order, each once.
+
+        "A base near Kirkuk" stands for the one base in that town that hosted US personnel in
+        the 60 days up to ``on`` (the publication date); with two such bases it names none.
+        """
         found: list[SiteMatch] = []
         seen: set[str] = set()
         for m in self._pattern.finditer(sentence):
@@ -123,7 +126,14 @@ class Gazetteer:
                 found.append(SiteMatch(site, m.group(0), m.start()))
         if self._town_pattern:
             for m in self._town_pattern.finditer(sentence):
-                site = self._towns[m.group("town").lower()]
+                candidates = self._towns[m.group("town").lower()]
+                if on is not None:
+                    from datetime import timedelta
+
+                    candidates = [c for c in candidates if c.hosted_us(on - timedelta(days=60), on)]
+                if len(candidates) != 1:
+                    continue
+                site = candidates[0]
                 if site.id not in seen:
                     seen.add(site.id)
                     found.append(SiteMatch(site, m.group(0), m.start(), via_town=True))
