@@ -80,7 +80,7 @@ LAST_NIGHT_RE = re.compile(
 )
 YESTERDAY_RE = re.compile(r"\byesterday\b", re.IGNORECASE)
 TODAY_RE = re.compile(
-    r"\b(?:today|this morning|this afternoon|this evening|earlier today|tonight)\b", re.IGNORECASE
+    r"\b(?:today|(?:shortly |just )?after midnight|this morning|this afternoon|this evening|earlier today|tonight)\b", re.IGNORECASE
 )
 DAYS_AGO_RE = re.compile(
     r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+(?:ago|earlier)\b",
@@ -214,4 +214,9 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
     # A weekday next to "last night" ("late Tuesday night") is the same day; take the earliest
     # expression in the sentence, preferring a day over a coarser one at the same place.
     candidates.sort(key=lambda item: (item[0], item[1].precision != "day"))
-    return candidates[0][1]
+    first = candidates[0][1]
+    # "Last month, on 20 November": a finer date inside the first one says which day it was.
+    for _, span in candidates[1:]:
+        if span.precision == "day" != first.precision and first.start <= span.start <= first.end:
+            return span
+    return first

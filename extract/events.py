@@ -344,6 +344,10 @@ def extract_events(
                     continue
                 generic = clause.habitual and (clause.date is None or clause.date.precision != "day")
                 if clause.sites and clause.is_attack:
+                    if len(clause.sites) > 1:
+                        # "Drones hit al-Tanf and Ain al-Asad, wounding 24": one figure for two
+                        # sites cannot be split, so neither event gets it.
+                        clause.munitions = clause.killed = clause.wounded = None
                     for match in clause.sites:
                         draft = _find_draft(drafts, match.site, clause.date)
                         if draft is None and not generic:

@@ -20,6 +20,9 @@ REQUIRED_KEYS = ("id", "name", "kind", "country", "lat", "lon", "us_presence", "
 # Words that make a town name stand for the base there: "a base near Kirkuk".
 BASE_NEAR_TOWN = r"(?:base|air\s?base|airfield|airport|garrison|outpost|camp|facility)"
 BASE_KINDS = frozenset({"base", "air_base", "airport", "outpost"})
+# "the US consulate" in a sentence that names Erbil is the consulate there.
+MISSION_RE = re.compile(r"\b(?:U\.?S\.?|American|United States)\s+(?P<kind>consulate|embassy)\b",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,17 @@ class Gazetteer:
             if site.town and site.kind in BASE_KINDS:
                 towns.setdefault(site.town.lower(), []).append(site)
         self._towns = towns
+        missions: dict[tuple[str, str], list[Site]] = {}
+        for site in sites:
+            if site.town and site.kind in ("embassy", "consulate"):
+                missions.setdefault((site.kind, site.town.lower()), []).append(site)
+        self._missions = {key: found[0] for key, found in missions.items() if len(found) == 1}
+        self._mission_towns = (
+            re.compile(r"\b(?P<town>" + "|".join(sorted({re.escape(t) for _, t in self._missions},
+                                                         key=len, reverse=True)) + r")\b",
+                       re.IGNORECASE)
+            if self._missions else None
+        )
         self._town_pattern = (
             re.compile(
                 BASE_NEAR_TOWN
@@ -137,6 +151,14 @@ class Gazetteer:
                 if site.id not in seen:
                     seen.add(site.id)
                     found.append(SiteMatch(site, m.group(0), m.start(), via_town=True))
+        if self._mission_towns:
+            for m in MISSION_RE.finditer(sentence):
+                kind = m.group("kind").lower()
+                towns = {t.group("town").lower() for t in self._mission_towns.finditer(sentence)}
+                sites_here = [self._missions[(kind, t)] for t in towns if (kind, t) in self._missions]
+                if len(sites_here) == 1 and sites_here[0].id not in seen:
+                    seen.add(sites_here[0].id)
+                    found.append(SiteMatch(sites_here[0], m.group(0), m.start(), via_town=True))
         return sorted(found, key=lambda match: match.start)
 
 
