@@ -1,5 +1,5 @@
 # Shortcuts; every target bootstraps uv like the README's commands.
-UV = python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore uv && uv run --frozen
+UV = python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore uv && uv run --frozen --quiet
 
 .PHONY: run test eval bench
 

@@ -107,17 +107,17 @@ def _run_flow(ctx: Context, settings: Any, which: str, **kwargs: Any) -> Any:
         _fail(exc, ctx.debug)
     _prepare_prefect(settings)
     try:
+        from prefect.settings import temporary_settings
+
         if which == "ingest":
-            from flows.ingest import ingest
-
-            return ingest(settings, **kwargs)
-        if which == "digest":
-            from flows.digest import digest
-
-            return digest(settings, **kwargs)
-        from flows.run import run
-
-        return run(settings, **kwargs)
+            from flows.ingest import ingest as chosen
+        elif which == "digest":
+            from flows.digest import digest as chosen
+        else:
+            from flows.run import run as chosen
+        # A flow waits for its heartbeat thread (1 s steps) on exit; a CLI run needs none.
+        with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+            return chosen(settings, **kwargs)
     except BasewatchError as exc:
         _fail(exc, ctx.debug)
     except KeyboardInterrupt:
