@@ -6,6 +6,7 @@ import calendar
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import feedparser
@@ -36,10 +37,24 @@ class FeedEntry:
 
 
 def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    if not parsed:
+    """Return the entry's publication time in the feed's own offset (DOMAIN.md: keep the
+    article's timezone); feedparser's parsed tuple, which is UTC, only as a fallback."""
+    for key in ("published", "updated"):
+        raw = entry.get(key)
+        if not raw:
+            continue
+        try:
+            parsed = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            try:
+                parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+            except ValueError:
+                continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    parsed_tuple = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not parsed_tuple:
         return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+    return datetime.fromtimestamp(calendar.timegm(parsed_tuple), tz=timezone.utc)
 
 
 def _one_line(text: str) -> str:

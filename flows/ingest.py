@@ -194,7 +194,8 @@ def ingest(settings: Settings, sources: list[Source] | None = None) -> IngestRep
             store.record_source(source.name, source.location, error=result.error)
             report.sources_failed[source.name] = result.error
             continue
-        entries = [e for e in result.entries if not store.known_article(e.link, e.guid)]
+        entries = [e for e in result.entries
+                   if not store.known_article(source.name, e.link, e.guid)]
         fetched = [fetch.submit(entry, settings) for entry in entries]
         failures = 0
         for item in (f.result() for f in fetched):

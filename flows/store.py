@@ -19,6 +19,7 @@ from typing import Any, Iterator
 from sqlalchemy import (
     JSON,
     Boolean,
+    TypeDecorator,
     Date,
     DateTime,
     ForeignKey,
@@ -58,14 +59,47 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _offset_minutes(when: datetime) -> int:
+    offset = when.utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def _local(row: "ArticleRow") -> datetime:
+    """Return the article's publication time in its own timezone."""
+    from datetime import timedelta
+
+    return _aware(row.published).astimezone(timezone(timedelta(minutes=row.published_offset or 0)))
+
+
 def text_hash(text: str) -> str:
     """Return a hash of the article text with whitespace and case folded (content de-dup)."""
     folded = " ".join(text.split()).lower()
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
+class UtcDateTime(TypeDecorator):
+    """Datetimes stored as UTC on every backend and read back aware (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, list: JSON}
+    type_annotation_map = {datetime: UtcDateTime, dict: JSON, list: JSON}
 
 
 class SourceRow(Base):
@@ -89,6 +123,8 @@ class ArticleRow(Base):
     guid: Mapped[str | None] = mapped_column(Text, index=True)
     title: Mapped[str] = mapped_column(Text, default="")
     published: Mapped[datetime]
+    # Minutes east of UTC in the article's own timezone: relative dates resolve in it.
+    published_offset: Mapped[int] = mapped_column(Integer, default=0)
     published_from: Mapped[str] = mapped_column(String(20))
     fetched: Mapped[datetime]
     text_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -303,13 +339,15 @@ class Store:
 
     # -- articles ----------------------------------------------------------------------------
 
-    def known_article(self, url: str, guid: str | None) -> bool:
-        """Return True if an article with this canonical URL or GUID is stored."""
+    def known_article(self, source: str, url: str, guid: str | None) -> bool:
+        """Return True if this canonical URL is stored, or this source already gave this GUID."""
         with self.session() as s:
             query = select(ArticleRow.id).where(ArticleRow.url == url)
             if guid:
+                source_id = select(SourceRow.id).where(SourceRow.name == source).scalar_subquery()
                 query = select(ArticleRow.id).where(
-                    (ArticleRow.url == url) | (ArticleRow.guid == guid)
+                    (ArticleRow.url == url)
+                    | ((ArticleRow.guid == guid) & (ArticleRow.source_id == source_id))
                 )
             return s.scalar(query.limit(1)) is not None
 
@@ -333,7 +371,9 @@ class Store:
             source_id = s.scalar(select(SourceRow.id).where(SourceRow.name == source))
             row = ArticleRow(
                 source_id=source_id, url=article.url, guid=article.guid, title=article.title,
-                published=article.published, published_from=article.published_from,
+                published=article.published,
+                published_offset=_offset_minutes(article.published),
+                published_from=article.published_from,
                 fetched=now, text_hash=digest, text=article.text,
             )
             s.add(row)
@@ -398,7 +438,7 @@ class Store:
             site = self.gazetteer.get(ev_row.site_id) if ev_row.site_id else None
             reports.append(
                 Report(event_from_dict(ev_row.data, site),
-                       SourceRef(art.url, art.title, _aware(art.published)))
+                       SourceRef(art.url, art.title, _local(art)))
             )
         return Incident(row.id, tuple(reports), _aware(row.first_seen), _aware(row.updated))
 
@@ -540,4 +580,4 @@ class Store:
         """Yield (url, text, published) for every stored article."""
         with self.session() as s:
             for row in s.scalars(select(ArticleRow).order_by(ArticleRow.id)):
-                yield row.url, row.text, _aware(row.published)
+                yield row.url, row.text, _local(row)

@@ -39,7 +39,9 @@ def test_ids_names_and_aliases_are_unique() -> None:
 
 def test_aliases_are_found_in_text() -> None:
     gazetteer = default_gazetteer()
-    found = gazetteer.find_sites("Rockets hit Ain al-Asad and the Taji base; a drone struck Tower 22.")
+    found = gazetteer.find_sites(
+        "Rockets hit Ain al-Asad and the Taji base; a drone struck Tower 22."
+    )
     assert [m.site.id for m in found] == ["ain-al-asad", "camp-taji", "tower-22"]
 
 

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("guid", sa.Text, index=True),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("published", TS, nullable=False),
+        sa.Column("published_offset", sa.Integer, nullable=False, server_default="0"),
         sa.Column("published_from", sa.String(20), nullable=False),
         sa.Column("fetched", TS, nullable=False),
         sa.Column("text_hash", sa.String(64), nullable=False, unique=True),

@@ -1,0 +1,445 @@
+"""Shared fixtures: Prefect's test harness, a local HTTP site, a local SMTP server, settings.
+
+Everything is real and local: the HTTP server and aiosmtpd listen on 127.0.0.1, the database is
+a SQLite file in a temporary folder, and flows run on Prefect's ephemeral test server.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# Prefect reads its settings when it is imported, so the environment the CLI would set
+# (quiet logging, no analytics, its own home) goes in first.
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+_PREFECT_DATA = Path(tempfile.mkdtemp(prefix="basewatch-tests-"))
+atexit.register(shutil.rmtree, _PREFECT_DATA, ignore_errors=True)
+
+from flows.prefect_env import prefect_environment
+
+os.environ.update(prefect_environment(_PREFECT_DATA))
+
+import email
+import email.policy
+import gzip
+import hashlib
+import itertools
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+
+from flows.settings import Settings, load_settings
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+DATA = TESTS / "data"
+SITE = DATA / "site"
+SEEDS = REPO / "seeds"
+SEED_NAME = "000_ac9f42923b428470"
+
+# Longer than any read timeout the tests give the fetcher (0.5 s), so the slow route times out.
+SLOW_SECONDS = 2.0
+DEFAULT_FEED = ("erbil-rockets-2021-02-16", "asad-rockets-2021-03-03")
+BROKEN_XML = (
+    b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Broken feed</title>\n'
+    b"<description>unclosed <b>tag</description>\n</chanel></rss"
+)
+BASEWATCH_LOGGERS = ("basewatch", "flows", "extract", "reports")
+
+
+# -- Prefect -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_harness() -> Iterator[None]:
+    """Run every flow of the session on Prefect's ephemeral test server."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Keep BASEWATCH_* from the outer environment out, and undo the CLI's logging setup."""
+    for key in [k for k in os.environ if k.startswith("BASEWATCH_")]:
+        monkeypatch.delenv(key)
+    root = logging.getLogger()
+    saved = (
+        list(root.handlers),
+        root.level,
+        {name: logging.getLogger(name).level for name in BASEWATCH_LOGGERS},
+    )
+    yield
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
+
+
+# -- the local HTTP site ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    """A request the site answered."""
+
+    path: str
+    headers: dict[str, str]
+    status: int
+
+
+class Site:
+    """What the HTTP handler serves: article pages, feeds (built per request), fault routes."""
+
+    def __init__(self) -> None:
+        self.server: ThreadingHTTPServer | None = None
+        self.articles: dict[str, dict[str, Any]] = yaml.safe_load(
+            (SITE / "articles.yaml").read_text(encoding="utf-8")
+        )
+        self.feeds: dict[str, list[dict[str, Any]]] = {}
+        self.requests: list[SeenRequest] = []
+        self.lock = threading.Lock()
+        self._keys = itertools.count(1)
+
+    @property
+    def base(self) -> str:
+        """Return http://127.0.0.1:PORT."""
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        """Return the absolute URL of a path on this site."""
+        return self.base + path
+
+    def article_url(self, name: str) -> str:
+        """Return the URL of an article page."""
+        return self.url(f"/articles/{name}.html")
+
+    def article_item(self, name: str, **changes: Any) -> dict[str, Any]:
+        """Return the feed item for an article page (title and date from articles.yaml)."""
+        meta = self.articles[name]
+        item = {
+            "title": meta["title"],
+            "link": "{base}" + f"/articles/{name}.html",
+            "published": meta["published"],
+            "guid": f"testwire-{name}",
+        }
+        item.update(changes)
+        return item
+
+    def add_feed(self, items: list[dict[str, Any]]) -> str:
+        """Serve a new feed of these items (a live list: append to it to grow the feed)."""
+        key = f"f{next(self._keys)}"
+        self.feeds[key] = items
+        return self.url(f"/feeds/{key}.xml")
+
+    def requests_to(self, path: str) -> list[SeenRequest]:
+        """Return the requests made for a path (with its query), in order."""
+        with self.lock:
+            return [r for r in self.requests if r.path == path]
+
+    def feed_xml(self, items: list[dict[str, Any]]) -> bytes:
+        """Return RSS 2.0 for the items, with links made absolute for this server's port."""
+        parts = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">',
+            "<channel><title>Test Wire</title>",
+            f"<link>{escape(self.base)}/</link><description>Test feed</description>",
+        ]
+        for item in items:
+            # Character references keep CR and LF in a title (XML would normalise raw ones).
+            title = escape(item["title"], {"\r": "&#13;", "\n": "&#10;"})
+            link = escape(item["link"].replace("{base}", self.base))
+            parts.append(f"<item><title>{title}</title><link>{link}</link>")
+            if item.get("guid"):
+                parts.append(f'<guid isPermaLink="false">{escape(item["guid"])}</guid>')
+            if item.get("published"):
+                published = item["published"]
+                if isinstance(published, str):
+                    published = datetime.fromisoformat(published)
+                parts.append(f"<pubDate>{format_datetime(published)}</pubDate>")
+            if item.get("content"):
+                parts.append(f"<content:encoded><![CDATA[{item['content']}]]></content:encoded>")
+            parts.append("</item>")
+        parts.append("</channel></rss>")
+        return "\n".join(parts).encode("utf-8")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    site: Site  # set on the subclass made per server
+    server_version = "basewatch-test-site/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output clean."""
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query)
+        path = parts.path
+        if path == "/feed.xml":
+            items = [self.site.article_item(name) for name in DEFAULT_FEED]
+            self._send(200, self.site.feed_xml(items), "application/rss+xml")
+        elif path.startswith("/feeds/") and path.endswith(".xml"):
+            items = self.site.feeds.get(path.removeprefix("/feeds/").removesuffix(".xml"))
+            if items is None:
+                self._send(404, b"no such feed", "text/plain")
+            else:
+                self._send(200, self.site.feed_xml(list(items)), "application/rss+xml")
+        elif path.startswith("/articles/"):
+            page = SITE / "articles" / path.removeprefix("/articles/")
+            if page.suffix == ".html" and page.is_file():
+                self._send(200, page.read_bytes(), "text/html; charset=utf-8")
+            else:
+                self._send(404, b"<html><body>Not found</body></html>", "text/html")
+        elif path.startswith("/status/"):
+            code = int(path.removeprefix("/status/"))
+            self._send(code, f"status {code}".encode(), "text/plain", etag=False)
+        elif path == "/slow":
+            time.sleep(SLOW_SECONDS)
+            items = [self.site.article_item(name) for name in DEFAULT_FEED]
+            self._send(200, self.site.feed_xml(items), "application/rss+xml")
+        elif path == "/invalid.xml":
+            self._send(200, BROKEN_XML, "application/rss+xml")
+        elif path == "/big":
+            size = int(query.get("size", ["100000"])[0])
+            self._send(200, b"x" * size, "text/plain", etag=False)
+        elif path == "/big-stream":
+            # HTTP/1.0 without Content-Length: the body ends when the connection closes.
+            size = int(query.get("size", ["100000"])[0])
+            self._record(200)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            for _ in range(size // 1000):
+                self.wfile.write(b"x" * 1000)
+        elif path == "/gzip-bomb":
+            body = gzip.compress(b"\0" * 2_000_000)
+            self._send(200, body, "text/plain", etag=False, headers={"Content-Encoding": "gzip"})
+        elif path == "/redirect":
+            self._record(302)
+            self.send_response(302)
+            self.send_header("Location", query["to"][0])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def _record(self, status: int) -> None:
+        with self.site.lock:
+            self.site.requests.append(SeenRequest(self.path, dict(self.headers.items()), status))
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        *,
+        etag: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        tag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"' if etag and status == 200 else None
+        if tag and self.headers.get("If-None-Match") == tag:
+            self._record(304)
+            self.send_response(304)
+            self.send_header("ETag", tag)
+            self.end_headers()
+            return
+        self._record(status)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        if tag:
+            self.send_header("ETag", tag)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (the slow route after its read timeout) is expected here.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    """A real HTTP server on 127.0.0.1 (port chosen by the OS), serving tests/data/site."""
+    state = Site()
+    handler = type("Handler", (_Handler,), {"site": state})
+    server = _Server(("127.0.0.1", 0), handler)
+    state.server = server
+    thread = threading.Thread(target=server.serve_forever, name="test-site", daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+# -- the local SMTP server ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as the SMTP server accepted it for one recipient."""
+
+    recipient: str
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        """Return the parsed message."""
+        return email.message_from_bytes(self.raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpSink:
+    """aiosmtpd on 127.0.0.1 that keeps every message; addresses in ``refuse`` get a 550."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.refuse: set[str] = set()
+        self.running = False
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        for recipient in envelope.rcpt_tos:
+            self.received.append(Received(recipient, envelope.content))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> SmtpSink:
+        """Start listening."""
+        self.controller.start()
+        self.running = True
+        return self
+
+    def stop(self) -> None:
+        """Stop listening (idempotent)."""
+        if self.running:
+            self.controller.stop()
+            self.running = False
+
+    def for_recipient(self, address: str) -> list[Received]:
+        """Return the messages accepted for one address."""
+        return [r for r in self.received if r.recipient == address]
+
+
+@pytest.fixture(scope="session")
+def smtp_factory() -> Iterator[Callable[[], SmtpSink]]:
+    """Start aiosmtpd servers on demand; all are stopped at the end of the session."""
+    sinks: list[SmtpSink] = []
+
+    def start() -> SmtpSink:
+        sink = SmtpSink().start()
+        sinks.append(sink)
+        return sink
+
+    yield start
+    for sink in sinks:
+        sink.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_factory: Callable[[], SmtpSink]) -> Iterator[SmtpSink]:
+    """A running aiosmtpd server for one test."""
+    sink = smtp_factory()
+    yield sink
+    sink.stop()
+
+
+# -- settings and sources files -----------------------------------------------------------------
+
+
+def write_sources(path: Path, feeds: list[dict[str, str]]) -> Path:
+    """Write a sources file (``feeds: [{name, url} | {name, path}]``) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"feeds": feeds}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def build_settings(
+    folder: Path,
+    feeds: list[dict[str, str]],
+    *,
+    smtp: SmtpSink | None = None,
+    sources_name: str = "sources.yaml",
+    **overrides: Any,
+) -> Settings:
+    """Return fast test settings on a data folder, with a sources file written beside it."""
+    values: dict[str, Any] = {
+        "data_dir": folder / "data",
+        "sources": write_sources(folder / sources_name, feeds),
+        "retries": 1,
+        "retry_delay": 0.01,
+        "read_timeout": 0.5,
+        "connect_timeout": 0.5,
+    }
+    if smtp is not None:
+        values.update(
+            smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none", smtp_timeout=5.0
+        )
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings_builder() -> Callable[..., Settings]:
+    """Return build_settings, for fixtures wider than one test."""
+    return build_settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Return a factory: settings(feeds, smtp=None, **overrides) on this test's tmp_path."""
+
+    def make(feeds: list[dict[str, str]], **kwargs: Any) -> Settings:
+        return build_settings(tmp_path, feeds, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    """A folder holding a copy of the seed article and its sidecar only."""
+    folder = tmp_path / "seed"
+    folder.mkdir()
+    for suffix in (".txt", ".yaml"):
+        shutil.copy(SEEDS / f"{SEED_NAME}{suffix}", folder / f"{SEED_NAME}{suffix}")
+    return folder

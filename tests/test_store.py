@@ -1,0 +1,62 @@
+"""flows.store on a real SQLite file: what goes in comes back out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from extract.gazetteer import default_gazetteer
+from flows.store import ArticleIn, Store, open_store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return open_store(f"sqlite:///{tmp_path / 'basewatch.db'}", default_gazetteer())
+
+
+def _article(url: str, published: datetime, text: str) -> ArticleIn:
+    return ArticleIn(
+        url=url, guid=None, title="t", published=published, published_from="sidecar", text=text
+    )
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        datetime.fromisoformat("2020-06-14T12:00:00+03:00"),  # a sidecar keeps Baghdad time
+        datetime.fromisoformat("2020-06-14T09:00:00+00:00"),
+    ],
+)
+def test_published_comes_back_as_the_same_instant(store: Store, published: datetime) -> None:
+    store.add_article("wire", _article("https://a.example/1", published, "Some text."), [])
+    [(_, _, stored)] = list(store.iter_articles())
+    assert stored == published  # aware datetimes compare as instants
+    assert stored.tzinfo is not None
+
+
+def test_reports_are_ordered_by_real_publication_time(store: Store) -> None:
+    # 12:00 in Baghdad (09:00 UTC) is earlier than 10:00 UTC.
+    baghdad = datetime.fromisoformat("2020-06-14T12:00:00+03:00")
+    utc = datetime(2020, 6, 14, 10, 0, tzinfo=UTC)
+    store.add_article("a", _article("https://a.example/1", baghdad, "First text."), [])
+    store.add_article("b", _article("https://b.example/2", utc, "Second text."), [])
+    stored = sorted(store.iter_articles(), key=lambda row: row[2])
+    assert [url for url, _, _ in stored] == ["https://a.example/1", "https://b.example/2"]
+
+
+def test_same_text_under_another_url_is_stored_once(store: Store) -> None:
+    when = datetime(2020, 6, 14, tzinfo=UTC)
+    assert store.add_article("a", _article("https://a.example/1", when, "Same  Text."), [])
+    assert store.add_article("b", _article("https://b.example/9", when, "same text."), []) is None
+    assert store.counts()["articles"] == 1
+
+
+def test_subscribers_are_unique_and_can_come_back(store: Store) -> None:
+    assert store.add_subscriber("ana@example.com") is True
+    assert store.add_subscriber("ana@example.com") is False
+    assert store.remove_subscriber("ana@example.com") is True
+    assert store.subscribers() == []
+    assert store.add_subscriber("ana@example.com") is True
+    assert store.subscribers() == ["ana@example.com"]
