@@ -507,7 +507,8 @@ class Store:
             for incident_id, kind, snapshot in items:
                 s.add(DigestItemRow(digest_id=digest.id, incident_id=incident_id, kind=kind,
                                     snapshot=snapshot))
-            for sub in s.scalars(select(SubscriberRow).where(SubscriberRow.active.is_(True))):
+            for sub in s.scalars(select(SubscriberRow).where(SubscriberRow.active.is_(True))
+                                 .order_by(SubscriberRow.id)):
                 s.add(DeliveryRow(digest_id=digest.id, subscriber_id=sub.id,
                                   message_id=message_id(digest.id, sub.email)))
             return digest.id
