@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-__all__ = ["DateSpan", "find_date", "local_date"]
+__all__ = ["SAME_DAY_RE", "DateSpan", "find_date", "local_date"]
 
 MONTHS = {
     name: number
@@ -81,6 +81,12 @@ LAST_NIGHT_RE = re.compile(
 YESTERDAY_RE = re.compile(r"\byesterday\b", re.IGNORECASE)
 TODAY_RE = re.compile(
     r"\b(?:today|(?:shortly |just )?after midnight|this morning|this afternoon|this evening|earlier today|tonight)\b", re.IGNORECASE
+)
+# "the same day", "that night": the date the text spoke of last (resolved by the caller).
+SAME_DAY_RE = re.compile(
+    r"\b(?:(?:on |later )?the same (?:day|night|evening|morning)|later that (?:day|night|evening)|"
+    r"hours later|minutes later|shortly afterwards?|soon after(?:wards)?)\b",
+    re.IGNORECASE,
 )
 DAYS_AGO_RE = re.compile(
     r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+(?:ago|earlier)\b",

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from extract.dates import DateSpan, find_date, local_date
+from extract.dates import SAME_DAY_RE, DateSpan, find_date, local_date
 from extract.figures import find_casualties, find_munitions
 from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer
 from extract.model import Casualties, Event, Munitions, Perpetrator, Site
@@ -136,6 +136,7 @@ class _Draft:
     date: DateSpan | None
     order: int
     context_type: str | None = None
+    narrative_date: DateSpan | None = None  # the last date the text gave before this event
     types: list[str] = field(default_factory=list)
     munitions: Munitions | None = None
     outcome: str | None = None
@@ -233,7 +234,7 @@ def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
-def _read_clause(text: str, sentence: str, published: datetime, gazetteer: Gazetteer,
+def _read_clause(text: str, sentence: str, sites: list[SiteMatch], published: datetime,
                  vocab: Vocabulary) -> _Clause:
     types = _read_types(text, vocab)
     negative = None
@@ -246,7 +247,7 @@ def _read_clause(text: str, sentence: str, published: datetime, gazetteer: Gazet
     return _Clause(
         text=text,
         sentence=sentence,
-        sites=gazetteer.find_sites(text, on=local_date(published)),
+        sites=sites,
         date=find_date(text, published),
         types=types,
         is_attack=bool(types) or bool(vocab.attack.search(text)),
@@ -271,6 +272,11 @@ def _dates_meet(a: DateSpan | None, b: DateSpan | None) -> bool:
 
 def _finish(draft: _Draft, today: date) -> Event | None:
     """Return the finished event, or None if it is not an attack on a US-hosting site."""
+    # An undated report in the lead of a story that dated its attack ("late on Thursday") takes
+    # that date; otherwise yesterday-or-today.
+    narrative = draft.narrative_date
+    if draft.date is None and narrative and (today - narrative.end).days <= RECENT_DAYS:
+        draft.date = narrative
     span = draft.date or _lead_span(today)
     if draft.site is not None and not draft.site.hosted_us(span.start, span.end):
         return None  # DOMAIN.md: no US presence at the site then (e.g. Taji after Aug 2020)
@@ -322,6 +328,7 @@ def extract_events(
     drafts: list[_Draft] = []
     last: _Draft | None = None  # the event the previous sentence spoke of
     recent_types: list[list[str]] = []  # weapon words of the last sentences, for "the attack"
+    narrative: DateSpan | None = None  # the date of the attack the text spoke of last
     order = 0
 
     for paragraph in split_paragraphs(text):
@@ -333,11 +340,23 @@ def extract_events(
             sentence_types = _read_types(sentence, vocab)
             context = next((t for ts in [sentence_types, *reversed(recent_types[-2:])] for t in ts),
                            None)
+            # Sites are found once per sentence (the gazetteer pattern is the costly part), so
+            # "missiles fired at Erbil, and ... the US consulate was the target" names the
+            # consulate, not the town's base; each clause keeps the sites inside it.
+            sentence_sites = gazetteer.find_sites(sentence, on=today)
+            cursor = 0
             for clause_text in split_clauses(sentence):
-                clause = _read_clause(clause_text, sentence, published, gazetteer, vocab)
+                start = sentence.find(clause_text, cursor)
+                cursor = start + len(clause_text)
+                sites = [m for m in sentence_sites if start <= m.start < cursor]
+                clause = _read_clause(clause_text, sentence, sites, published, vocab)
+                if clause.date is None and SAME_DAY_RE.search(clause_text):
+                    clause.date = narrative  # "two drone attacks took place the same day"
                 if clause.date is None:
                     clause.date = carried_date
                 carried_date = clause.date
+                if clause.date is not None:
+                    narrative = clause.date  # "The answer came on Sunday ... Hours later, rockets"
                 if clause.negative:
                     touched = None
                     last = None
@@ -361,7 +380,8 @@ def extract_events(
                                 continue
                             if clause.date is None and order > LEAD_SENTENCES:
                                 continue
-                            draft = _Draft(match.site, match.text, clause.date, order, context)
+                            draft = _Draft(match.site, match.text, clause.date, order, context,
+                                           narrative)
                             drafts.append(draft)
                         draft.add(clause)
                         touched = draft

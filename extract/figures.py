@@ -70,6 +70,13 @@ RISEN_RE = re.compile(
     rf"increased|grown|jumped|reached|now stands at|stood at) (?:to )?(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b",
     re.IGNORECASE,
 )
+# "three US troops among five wounded"
+AMONG_RE = re.compile(
+    rf"(?<![\w-])(?P<us>{NUM})\s+(?:U\.?S\.?|American)\s+(?:\w+\s+)?{PEOPLE}\s+(?:were\s+)?among\s+"
+    rf"(?:the\s+)?(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+(?:people\s+|personnel\s+)?"
+    rf"(?P<verb>{KILL}|{WOUND})",
+    re.IGNORECASE,
+)
 INCLUDING_US_RE = re.compile(
     rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|American)\b", re.IGNORECASE
 )
@@ -167,8 +174,16 @@ def _kind(verb: str) -> str:
     return "killed" if re.match(KILL, verb, re.IGNORECASE) else "wounded"
 
 
+CASUALTY_CUE_RE = re.compile(
+    r"kill|wound|injur|hurt|dead|died|death|casualt|fatalit|harm|brain|TBI|concussion",
+    re.IGNORECASE,
+)
+
+
 def find_casualties(clause: str) -> CasualtyFigures:
     """Return killed and wounded figures stated in the clause (totals and US share)."""
+    if not CASUALTY_CUE_RE.search(clause):
+        return CasualtyFigures()  # most clauses name no casualty: skip the costly patterns
     figures: dict[str, Casualties] = {}
     spans: list[tuple[int, int]] = []
 
@@ -184,6 +199,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
             us = parse_number(including.group("n"))
         figures[kind] = Casualties(total, us)
 
+    for m in AMONG_RE.finditer(clause):
+        n, us = parse_number(m.group("n")), parse_number(m.group("us"))
+        if n and us is not None:
+            record(_kind(m.group("verb")), _at_least(n, m.group("q")), us, m.span())
     for m in RISEN_RE.finditer(clause):
         n = parse_number(m.group("n"))
         if n:

@@ -98,12 +98,15 @@ class Gazetteer:
                        re.IGNORECASE)
             if self._missions else None
         )
+        town_names = "|".join(re.escape(t) for t in sorted(self._towns, key=len, reverse=True))
+        # "a base near Kirkuk", and "rockets fired at Erbil": a town as the target of an attack.
         self._town_pattern = (
             re.compile(
-                BASE_NEAR_TOWN
-                + r"\s+(?:\w+\s+){0,3}?(?:in|near|outside|at)\s+(?:the\s+)?(?:city\s+of\s+)?(?P<town>"
-                + "|".join(re.escape(t) for t in sorted(self._towns, key=len, reverse=True))
-                + r")\b",
+                r"(?:" + BASE_NEAR_TOWN
+                + r"\s+(?:\w+\s+){0,3}?(?:in|near|outside|at)|(?:fired|launched|aimed)\s+(?:at|on|"
+                r"toward|towards)|(?:attacks?|barrage|salvo|strike)\s+(?:on|against|in)|(?:hit|struck|"
+                r"targeted|targeting)\s+(?:the\s+(?:northern\s+|Kurdish\s+)?city\s+of\s+)?)"
+                r"\s+(?:the\s+)?(?:city\s+of\s+)?(?P<town>" + town_names + r")\b(?!['’]s?\s+\w)",
                 re.IGNORECASE,
             )
             if self._towns
@@ -153,6 +156,11 @@ class Gazetteer:
                     found.append(SiteMatch(site, m.group(0), m.start(), via_town=True))
         if self._mission_towns:
             for m in MISSION_RE.finditer(sentence):
+                # "Missiles fired at Erbil ... the US consulate was the target": the mission,
+                # not the town's base.
+                found = [f for f in found if not (f.via_town and f.site.town and
+                                                  f.site.town.lower() in sentence.lower()[m.end():]
+                                                  + sentence.lower()[:m.start()])]
                 kind = m.group("kind").lower()
                 towns = {t.group("town").lower() for t in self._mission_towns.finditer(sentence)}
                 sites_here = [self._missions[(kind, t)] for t in towns if (kind, t) in self._missions]
