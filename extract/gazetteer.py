@@ -60,6 +60,11 @@ def _parse_day(value: Any, end: bool) -> date | None:
     return date(*parts)
 
 
+def _name_key(name: str) -> str:
+    """Return a name folded for lookup: "Erbil's  airport" and "Erbil airport" are one key."""
+    return " ".join(re.sub(r"['’]s\b|[\-–]", " ", name).lower().split())
+
+
 def _alias_pattern(alias: str) -> str:
     """Return a regex for an alias: any of space/hyphen between words, optional possessive."""
     words = [re.escape(w) for w in re.split(r"[\s\-]+", alias.strip()) if w]
@@ -81,7 +86,7 @@ class Gazetteer:
             r"(?<![\w-])(?:" + "|".join(_alias_pattern(n) for n in ordered) + r")(?![\w])",
             re.IGNORECASE,
         )
-        self._lookup = {re.sub(r"['’]s\b|[\s\-–]+", " ", n).lower(): s for n, s in names.items()}
+        self._lookup = {_name_key(n): s for n, s in names.items()}
         towns: dict[str, list[Site]] = {}
         for site in sites:
             if site.town and site.kind in BASE_KINDS:
@@ -125,8 +130,7 @@ class Gazetteer:
 
     def by_name(self, name: str) -> Site | None:
         """Return the site whose id, name or alias is exactly ``name`` (any case), or None."""
-        key = re.sub(r"['’]s\b|[\s\-–]+", " ", name).lower()
-        return self.sites.get(name) or self._lookup.get(key)
+        return self.sites.get(name) or self._lookup.get(_name_key(name))
 
     def find_sites(self, sentence: str, on: date | None = None) -> list[SiteMatch]:
         """Return the sites named in the sentence, in order, each once.
