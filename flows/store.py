@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -52,13 +52,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every stored datetime is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def _offset_minutes(when: datetime) -> int:
     offset = when.utcoffset()
     return int(offset.total_seconds() // 60) if offset else 0
@@ -66,9 +59,7 @@ def _offset_minutes(when: datetime) -> int:
 
 def _local(row: "ArticleRow") -> datetime:
     """Return the article's publication time in its own timezone."""
-    from datetime import timedelta
-
-    return _aware(row.published).astimezone(timezone(timedelta(minutes=row.published_offset or 0)))
+    return row.published.astimezone(timezone(timedelta(minutes=row.published_offset or 0)))
 
 
 def text_hash(text: str) -> str:
@@ -332,7 +323,7 @@ class Store:
                 .all()
             )
             return [
-                SourceHealth(r.name, r.url, _aware(r.last_success), _aware(r.last_failure),
+                SourceHealth(r.name, r.url, r.last_success, r.last_failure,
                              r.last_error, r.consecutive_failures or 0, counts.get(r.id, 0))
                 for r in s.scalars(select(SourceRow).order_by(SourceRow.name))
             ]
@@ -397,8 +388,6 @@ class Store:
 
     def _merge_event(self, s: Session, ev: Event, ref: SourceRef,
                      now: datetime) -> tuple[int, bool]:
-        from datetime import timedelta
-
         window = (ev.date_start - timedelta(days=1), ev.date_end + timedelta(days=1))
         rows = s.scalars(
             select(IncidentRow).where(
@@ -440,7 +429,7 @@ class Store:
                 Report(event_from_dict(ev_row.data, site),
                        SourceRef(art.url, art.title, _local(art)))
             )
-        return Incident(row.id, tuple(reports), _aware(row.first_seen), _aware(row.updated))
+        return Incident(row.id, tuple(reports), row.first_seen, row.updated)
 
     # -- incidents ---------------------------------------------------------------------------
 
