@@ -145,11 +145,13 @@ class _Draft:
     perpetrator: Perpetrator = field(default_factory=Perpetrator)
     evidence: list[str] = field(default_factory=list)
 
-    def add(self, clause: _Clause) -> None:
+    def add(self, clause: _Clause, weak: bool = False) -> None:
+        """Add what the clause says; a ``weak`` clause (no site of its own) adds weapon types
+        only to an event that has none ("unlike last week's rockets, the drone ...")."""
         if clause.sentence not in self.evidence:
             self.evidence.append(clause.sentence)
         for kind in clause.types:
-            if kind not in self.types:
+            if kind not in self.types and not (weak and self.types):
                 self.types.append(kind)
         if self.munitions is None and clause.munitions is not None:
             self.munitions = clause.munitions
@@ -407,11 +409,11 @@ def extract_events(
                     # The event this sentence already spoke of, else the previous sentence's.
                     target = touched or last or _only(drafts)
                     if target is not None:
-                        target.add(clause)
+                        target.add(clause, weak=True)
                         touched = target
                 elif clause.has_details and not generic and (touched or last or _only(drafts)):
                     target = touched or last or _only(drafts)
-                    target.add(clause)
+                    target.add(clause, weak=True)
                     touched = target
             last = touched
             recent_types.append(sentence_types)
