@@ -17,7 +17,7 @@ from extract.events import extract_events
 from extract.gazetteer import default_gazetteer
 from flows.feeds import FeedEntry, parse_feed, read_seed_dir
 from flows.fetch import Fetcher, check_url
-from flows.settings import Settings
+from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
 from flows.store import ArticleIn, Store, open_store
 
@@ -170,11 +170,32 @@ def store_article(store: Store, source: str, article: ArticleIn,
     report.incidents_updated.update(i for i in touched if i not in report.incidents_new)
 
 
+def _publish_summary(report: IngestReport) -> None:
+    """Attach the run's summary to the flow run as a markdown artifact (seen in the UI)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    rows = [(name, reason.replace("|", "\\|")) for name, reason in report.sources_failed.items()]
+    failed = "".join(f"\n| {name} | {reason} |" for name, reason in sorted(rows))
+    create_markdown_artifact(
+        key="ingest-summary",
+        description="basewatch ingest summary",
+        markdown=(
+            f"## Ingest\n\n| sources ok | sources failed | new articles | events | "
+            f"incidents new | incidents updated |\n|---|---|---|---|---|---|\n"
+            f"| {len(report.sources_ok)} | {len(report.sources_failed)} | {report.articles_new} | "
+            f"{report.events} | {len(report.incidents_new)} | {len(report.incidents_updated)} |\n"
+            + (f"\n### Failed sources\n\n| source | error |\n|---|---|{failed}\n" if failed else "")
+        ),
+    )
+
+
 @flow(name="ingest", log_prints=False)
-def ingest(settings: Settings, sources: list[Source] | None = None) -> IngestReport:
+def ingest(settings: Settings | None = None, sources: list[Source] | None = None) -> IngestReport:
     """Poll every source (default: the settings' sources file), store new articles and their
-    events, and merge them into incidents."""
+    events, and merge them into incidents. Without settings (a scheduled run), they are read
+    from the BASEWATCH_* environment."""
     logger = get_run_logger()
+    settings = settings or load_settings()
     if sources is None:
         sources = load_sources(settings.sources)
     store = open_store(settings.resolved_database_url, default_gazetteer())
@@ -212,6 +233,7 @@ def ingest(settings: Settings, sources: list[Source] | None = None) -> IngestRep
             last_modified=result.last_modified if not failures else None,
         )
         report.sources_ok.append(source.name)
+    _publish_summary(report)
     logger.info(
         "ingest: %d sources ok, %d failed; %d new articles, %d events; incidents %d new, "
         "%d updated",
