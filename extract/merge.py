@@ -122,10 +122,24 @@ def _match_score(event: Event, incident: Incident) -> tuple[int, ...]:
     return (same_site, exact_date, same_killed, -best.date_start.toordinal())
 
 
-def match_incident(event: Event, incidents: list[Incident]) -> Incident | None:
-    """Return the incident this event reports (best match), or None if it is a new one."""
+def _told_apart(event: Event, incident: Incident, source_url: str | None) -> bool:
+    """Return True if the same article already reports this incident at another site: an
+    article that names two nearby sites is reporting two attacks."""
+    return source_url is not None and any(
+        r.source.url == source_url and r.event.site != event.site for r in incident.reports
+    )
+
+
+def match_incident(event: Event, incidents: list[Incident],
+                   source_url: str | None = None) -> Incident | None:
+    """Return the incident this event reports (best match), or None if it is a new one.
+
+    ``source_url`` is the article the event comes from (see _told_apart).
+    """
     candidates = [
-        i for i in incidents if any(events_match(event, r.event) for r in i.reports)
+        i for i in incidents
+        if any(events_match(event, r.event) for r in i.reports)
+        and not _told_apart(event, i, source_url)
     ]
     if not candidates:
         return None

@@ -193,7 +193,7 @@ def _score_merges(pairs: list[tuple[Event, Gold, Labelled]], scores: Scores) -> 
     keys: dict[int, set[str]] = {}
     for event, gold, item in sorted(pairs, key=lambda p: p[2].published):
         source = SourceRef(item.url, item.id, item.published)
-        found = match_incident(event, incidents)
+        found = match_incident(event, incidents, source.url)
         if found is None:
             new = Incident(len(incidents) + 1, (Report(event, source),))
             incidents.append(new)
@@ -203,12 +203,18 @@ def _score_merges(pairs: list[tuple[Event, Gold, Labelled]], scores: Scores) -> 
             incidents[index] = Incident(found.id, found.reports + (Report(event, source),))
             keys[found.id].add(gold.incident)
     scores.wrong_merges = sum(1 for k in keys.values() if len(k) > 1)
+    for incident_id, k in keys.items():
+        if len(k) > 1:
+            scores.failures.append(f"wrong merge: incident {incident_id} holds {sorted(k)}")
     spread: dict[str, int] = {}
     for k in keys.values():
         for key in k:
             spread[key] = spread.get(key, 0) + 1
     scores.gold_incidents = len(spread)
     scores.split_incidents = sum(1 for n in spread.values() if n > 1)
+    for key, n in sorted(spread.items()):
+        if n > 1:
+            scores.failures.append(f"split: {key} is spread over {n} incidents")
 
 
 def gold_from_label(data: dict[str, Any]) -> Gold:
