@@ -158,6 +158,10 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
         # A date after publication is no date, but its words are still used up: "in September
         # 2020" read in June 2020 must not fall back to "in September" (2019).
         taken.append((match.start(), match.end()))
+        # "66 attacks since Oct. 17" dates a period, not an attack.
+        if re.search(r"\b(?:since|from|until|till)\s+(?:early\s+|mid-|late\s+)?$",
+                     sentence[max(0, match.start() - 12):match.start()], re.IGNORECASE):
+            return
         if span.start <= today:
             candidates.append((match.start(), span))
 

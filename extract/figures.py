@@ -61,7 +61,14 @@ BEFORE_VERB_RE = re.compile(
     re.IGNORECASE,
 )
 BARE_COUNT_RE = re.compile(
-    rf"(?<![\w-])(?<!no )(?<!No )(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+(?:were\s+|others\s+(?:were\s+)?)?(?P<verb>{KILL}|{WOUND})\b",
+    rf"(?<![\w-])(?<!no )(?<!No )(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+"
+    rf"(?:more\s+|others?\s+)?(?:were\s+|was\s+)?(?:\w+ly\s+)?(?P<verb>{KILL}|{WOUND})\b",
+    re.IGNORECASE,
+)
+# "left 20 Americans with minor injuries"
+LEFT_WITH_RE = re.compile(
+    rf"\bleft\s+(?P<list>{GROUP})\s+(?:with|nursing|suffering)\s+(?:\w+\s+)?(?P<verb>injuries|wounds|"
+    rf"concussions|traumatic brain injuries)",
     re.IGNORECASE,
 )
 # "the number of troops hurt ... has risen to more than 40"
@@ -89,6 +96,7 @@ ZERO_RE = re.compile(
     r"|\bcaused no (?:casualties|injuries)"
     r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)"
     r"|\bcasualty[- ]free\b"
+    r"|\bnone of (?:the |those |these )?(?:attacks|strikes|them|which) (?:caused|resulted in|produced) (?:any )?(?:casualties|injuries)"
     r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)",
     re.IGNORECASE,
 )
@@ -199,6 +207,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
             us = parse_number(including.group("n"))
         figures[kind] = Casualties(total, us)
 
+    for m in LEFT_WITH_RE.finditer(clause):
+        total, us = _count_groups(m.group("list"))
+        if total:
+            record("wounded", total, us, m.span())
     for m in AMONG_RE.finditer(clause):
         n, us = parse_number(m.group("n")), parse_number(m.group("us"))
         if n and us is not None:
