@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,7 +12,7 @@ from prefect import flow, get_run_logger
 from extract.digest import select_digest, snapshot
 from extract.errors import DeliveryError
 from extract.gazetteer import default_gazetteer
-from flows.settings import Settings
+from flows.settings import Settings, load_settings
 from flows.store import Store, open_store
 from reports.deliver import (
     Outbox,
@@ -55,14 +56,16 @@ def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> N
 
     The delivery log is what makes sending idempotent: a delivery is marked sent right after
     the server accepts it, so a killed run re-sends to nobody already served and skips no one.
+    Each delivery is claimed before it is sent, so two runs at once never both send it.
     """
     logger = get_run_logger()
-    pending = store.pending_deliveries()
     sender = _sender(settings)
     report.where = sender.where
     rendered: dict[int, RenderedDigest] = {}
-    try:
-        for item in pending:
+    with store.sending(), closing(sender):
+        for item in store.pending_deliveries():
+            if not store.claim_delivery(item.delivery_id):
+                continue  # another run is sending it, or has sent it
             if item.digest_id not in rendered:
                 row = store.digest(item.digest_id)
                 rendered[item.digest_id] = RenderedDigest(row.subject, row.text, row.html)
@@ -77,14 +80,15 @@ def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> N
                 continue
             store.mark_delivery(item.delivery_id)
             report.sent += 1
-    finally:
-        sender.close()
 
 
 @flow(name="digest", log_prints=False)
-def digest(settings: Settings, dry_run: bool = False, send: bool = True) -> DigestReport:
-    """Make a digest of what is new or updated since the last one, write it and send it."""
+def digest(settings: Settings | None = None, dry_run: bool = False,
+           send: bool = True) -> DigestReport:
+    """Make a digest of what is new or updated since the last one, write it and send it.
+    Without settings (a scheduled run), they are read from the BASEWATCH_* environment."""
     logger = get_run_logger()
+    settings = settings or load_settings()
     store = open_store(settings.resolved_database_url, default_gazetteer())
     report = DigestReport()
     now = datetime.now(timezone.utc)

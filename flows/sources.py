@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from extract.errors import ConfigError
 
@@ -15,7 +15,7 @@ __all__ = ["Source", "load_sources"]
 
 class _SourceEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: str = Field(min_length=1, max_length=200)
     url: str | None = None
     path: str | None = None
     enabled: bool = True

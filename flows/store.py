@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import (
+    text,
     JSON,
     Boolean,
     TypeDecorator,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -43,8 +46,17 @@ from extract.model import Event, event_from_dict
 
 __all__ = ["ArticleIn", "Store", "open_store", "text_hash"]
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; dead runs' claims then wait out SENDING_LEASE
+    fcntl = None  # type: ignore[assignment]
+
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+# PostgreSQL advisory lock keys: one migrator, one digest writer, and the delivery runs.
+MIGRATE_LOCK, DIGEST_LOCK, SENDERS_LOCK = 740_220, 740_221, 740_222
+# A live run holds a claim for one SMTP exchange (seconds): older claims are from dead runs.
+SENDING_LEASE = timedelta(minutes=15)
 
 
 def utcnow() -> datetime:
@@ -179,7 +191,9 @@ class DeliveryRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id"), index=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
+    # pending -> sending (claimed by a run, see Store.claim_delivery) -> sent
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    claimed: Mapped[datetime | None]
     sent: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(Text)
@@ -235,6 +249,11 @@ def _migrate(engine: Engine) -> None:
     if current == head:
         return
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Two runs starting on a fresh database: one migrates, the other waits, finds it done.
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATE_LOCK)))
+            if MigrationContext.configure(connection).get_current_revision() == head:
+                return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     logger.debug("database migrated to %s", head)
@@ -395,7 +414,7 @@ class Store:
             )
         ).all()
         candidates = [self._incident(s, r) for r in rows]
-        found = match_incident(ev, candidates)
+        found = match_incident(ev, candidates, ref.url)
         if found is not None and found.id is not None:
             return found.id, False
         row = IncidentRow(site_id=ev.site.id if ev.site else None, date_start=ev.date_start,
@@ -481,7 +500,11 @@ class Store:
         with self.session() as s, s.begin():
             if self.engine.dialect.name == "postgresql":
                 # One digest writer at a time; a second run waits, then finds nothing new.
-                s.execute(select(func.pg_advisory_xact_lock(740_221)))
+                s.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK)))
+            elif self.engine.dialect.name == "sqlite":
+                # A write first takes SQLite's write lock for the whole transaction, so a
+                # second run waits here (busy_timeout) and then finds nothing new.
+                s.execute(text("UPDATE digests SET id = id WHERE 0"))
             last = {}
             for item in s.scalars(select(DigestItemRow).order_by(DigestItemRow.id)):
                 last[item.incident_id] = item.snapshot
@@ -518,14 +541,71 @@ class Store:
             ).tuples()
             return [PendingDelivery(d.id, d.digest_id, sub.email, d.message_id) for d, sub in rows]
 
+    @contextmanager
+    def sending(self) -> Iterator[None]:
+        """Hold the delivery runs' shared lock; a run that finds none other frees dead runs' claims.
+
+        PostgreSQL: an advisory lock on a connection kept for the run; SQLite: flock on a file
+        beside the database. Either is released when the process dies, so a killed run's claims
+        are retried by the next run at once, not after SENDING_LEASE.
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+                try:
+                    if lock.scalar(select(func.pg_try_advisory_lock(SENDERS_LOCK))):
+                        self._release_claims()
+                        lock.execute(select(func.pg_advisory_unlock(SENDERS_LOCK)))
+                    lock.execute(select(func.pg_advisory_lock_shared(SENDERS_LOCK)))
+                    yield
+                finally:
+                    lock.invalidate()  # closes the connection: no lock goes back to the pool
+            return
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or fcntl is None or not database \
+                or database == ":memory:":
+            yield  # no lock: claims still hold, and dead runs' claims wait out SENDING_LEASE
+            return
+        with open(f"{database}.senders", "a") as lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._release_claims()
+            except BlockingIOError:
+                pass  # another run is sending: its claims are live
+            fcntl.flock(lock_file, fcntl.LOCK_SH)
+            yield
+
+    def _release_claims(self) -> None:
+        """Put deliveries claimed by runs that died mid-send back to pending (none is running)."""
+        with self.session() as s, s.begin():
+            s.execute(update(DeliveryRow).where(DeliveryRow.status == "sending")
+                      .values(status="pending", claimed=None))
+
+    def claim_delivery(self, delivery_id: int) -> bool:
+        """Claim a delivery for this run; return False if another run has it or it was sent.
+
+        One UPDATE checked by its row count, so two runs can never both claim it (PostgreSQL
+        re-checks the WHERE after a concurrent update; SQLite serialises writers).
+        """
+        now = utcnow()
+        with self.session() as s, s.begin():
+            claimable = (DeliveryRow.status == "pending") | (
+                (DeliveryRow.status == "sending") & (DeliveryRow.claimed < now - SENDING_LEASE)
+            )
+            result = s.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery_id, claimable)
+                .values(status="sending", claimed=now)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
     def mark_delivery(self, delivery_id: int, error: str | None = None) -> None:
-        """Record a delivery as sent, or its error (it stays pending for the next run)."""
+        """Record a claimed delivery as sent, or its error (back to pending for the next run)."""
         with self.session() as s, s.begin():
             row = s.get(DeliveryRow, delivery_id)
             if error is None:
                 row.status, row.sent, row.error = "sent", utcnow(), None
             else:
-                row.error = error
+                row.status, row.claimed, row.error = "pending", None, error
 
     def delivery_counts(self, digest_id: int) -> dict[str, int]:
         """Return how many deliveries of a digest are sent and pending."""

@@ -1,7 +1,8 @@
 """Shared fixtures: Prefect's test harness, a local HTTP site, a local SMTP server, settings.
 
 Everything is real and local: the HTTP server and aiosmtpd listen on 127.0.0.1, the database is
-a SQLite file in a temporary folder, and flows run on Prefect's ephemeral test server.
+a SQLite file in a temporary folder (or, for tests/test_postgres.py, a new database on the
+PostgreSQL server at BASEWATCH_TEST_POSTGRES_URL), and flows run on Prefect's ephemeral test server.
 """
 
 from __future__ import annotations
@@ -443,3 +444,40 @@ def seed_dir(tmp_path: Path) -> Path:
     for suffix in (".txt", ".yaml"):
         shutil.copy(SEEDS / f"{SEED_NAME}{suffix}", folder / f"{SEED_NAME}{suffix}")
     return folder
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+
+# Read at import: the autouse _isolated fixture hides every BASEWATCH_* variable from the tests.
+POSTGRES_URL = os.environ.get("BASEWATCH_TEST_POSTGRES_URL", "")
+POSTGRES_MISSING = "BASEWATCH_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Any]:
+    """An AUTOCOMMIT engine on BASEWATCH_TEST_POSTGRES_URL; skipped if unset, failed in CI."""
+    if not POSTGRES_URL:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{POSTGRES_MISSING}; CI must test PostgreSQL")
+        pytest.skip(POSTGRES_MISSING)
+    from sqlalchemy import create_engine
+
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_size=1)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: Any) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database for one test (dropped afterwards)."""
+    from uuid import uuid4
+
+    from sqlalchemy import text
+
+    name = f"basewatch_test_{uuid4().hex[:12]}"
+    with postgres_admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_admin.url.set(database=name).render_as_string(hide_password=False)
+    with postgres_admin.connect() as connection:
+        # FORCE: the store's pooled connections are still open.
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -60,3 +60,49 @@ def test_subscribers_are_unique_and_can_come_back(store: Store) -> None:
     assert store.subscribers() == []
     assert store.add_subscriber("ana@example.com") is True
     assert store.subscribers() == ["ana@example.com"]
+
+
+def test_two_digests_created_at_once_on_sqlite_make_one(store: Store) -> None:
+    import threading
+    import time
+
+    from extract.digest import select_digest, snapshot
+    from extract.events import extract_events
+    from reports.deliver import message_id
+    from reports.render import render_digest
+
+    published = datetime.fromisoformat("2020-06-14T12:00:00+03:00")
+    text = Path(__file__).parents[1].joinpath("seeds/000_ac9f42923b428470.txt").read_text()
+    article = _article("https://example.org/seed", published, text)
+    store.add_article("seeds", article, extract_events(text, published))
+    store.add_subscriber("one@example.com")
+    incidents, seen = store.digest_candidates()
+    selected = select_digest(incidents, seen, datetime.now(UTC))
+    items = [(i.incident.id, i.kind, snapshot(i.incident)) for i in selected.items]
+    second_started = threading.Event()
+    results: dict[str, int | None] = {}
+
+    def slow_render(digest_id: int):
+        # Inside the first transaction: give the second run time to arrive and wait.
+        second_started.wait(30)
+        time.sleep(0.3)
+        return render_digest(selected, digest_id)
+
+    def first() -> None:
+        results["first"] = store.create_digest(items, slow_render, message_id)
+
+    def second() -> None:
+        second_started.set()
+        results["second"] = store.create_digest(
+            items, lambda digest_id: render_digest(selected, digest_id), message_id
+        )
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    time.sleep(0.1)  # let the first run open its transaction
+    threads[1].start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results.values(), key=str) == [1, None]
+    assert store.counts()["digests"] == 1
+    assert [p.email for p in store.pending_deliveries()] == ["one@example.com"]
