@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 MERGE_KM = 10.0
+APART_KM = 5.0
 PRECISION_RANK = {"day": 0, "range": 1, "month": 2}
 STATUS_RANK = {"unknown": 0, "suspected": 1, "blamed": 2, "claimed": 3}
 # Indirect fire is often reported as rockets by one outlet and mortars by another.
@@ -123,10 +124,15 @@ def _match_score(event: Event, incident: Incident) -> tuple[int, ...]:
 
 
 def _told_apart(event: Event, incident: Incident, source_url: str | None) -> bool:
-    """Return True if the same article already reports this incident at another site: an
-    article that names two nearby sites is reporting two attacks."""
-    return source_url is not None and any(
-        r.source.url == source_url and r.event.site != event.site for r in incident.reports
+    """Return True if the same article already reports this incident at a site more than
+    APART_KM away: one article naming two such sites is reporting two attacks. Closer sites
+    (the US Embassy inside the Green Zone, the Baghdad airport complex) are one place."""
+    if source_url is None or event.site is None:
+        return False
+    return any(
+        r.source.url == source_url and r.event.site is not None
+        and distance_km(r.event.site, event.site) > APART_KM
+        for r in incident.reports
     )
 
 
