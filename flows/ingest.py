@@ -16,7 +16,7 @@ from extract.errors import BasewatchError, FetchError, TransientFetchError
 from extract.events import extract_events
 from extract.gazetteer import default_gazetteer
 from flows.feeds import FeedEntry, parse_feed, read_seed_dir
-from flows.fetch import Fetcher, check_url
+from flows.fetch import Fetcher, HostGate, check_url
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
 from flows.store import ArticleIn, Store, open_store
@@ -133,7 +133,9 @@ def fetch_article(entry: FeedEntry, settings: Settings) -> Fetched:
 
 def _fetcher(settings: Settings) -> Fetcher:
     return Fetcher(user_agent=settings.user_agent, connect_timeout=settings.connect_timeout,
-                   read_timeout=settings.read_timeout, max_bytes=settings.max_response_bytes)
+                   read_timeout=settings.read_timeout, max_bytes=settings.max_response_bytes,
+                   gate=HostGate(settings.max_per_host, settings.min_host_delay),
+                   robots=settings.respect_robots)
 
 
 def _article(entry: FeedEntry, text: str, page_date, fixed: str | None,

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     read_timeout: float = 20.0
     max_response_bytes: int = 5_000_000
     user_agent: str = "basewatch/0.1 (+https://github.com/basewatch/basewatch; news monitoring)"
+    max_per_host: int = 2
+    min_host_delay: float = 1.0
+    respect_robots: bool = True
     retries: int = 2
     retry_delay: float = 2.0
     max_workers: int = 4

@@ -118,6 +118,8 @@ class Site:
         )
         self.feeds: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[SeenRequest] = []
+        self.robots: str | None = None  # served at /robots.txt when set (else 404)
+        self.busy_served: dict[str, int] = {}
         self.lock = threading.Lock()
         self._keys = itertools.count(1)
 
@@ -219,6 +221,19 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(SLOW_SECONDS)
             items = [self.site.article_item(name) for name in DEFAULT_FEED]
             self._send(200, self.site.feed_xml(items), "application/rss+xml")
+        elif path == "/robots.txt" and self.site.robots is not None:
+            self._send(200, self.site.robots.encode(), "text/plain", etag=False)
+        elif path == "/busy":
+            # 503 with Retry-After on the first request, then the feed.
+            with self.site.lock:
+                count = self.site.busy_served.get(self.path, 0)
+                self.site.busy_served[self.path] = count + 1
+            if count == 0:
+                self._send(503, b"busy", "text/plain", etag=False,
+                           headers={"Retry-After": query.get("after", ["1"])[0]})
+            else:
+                items = [self.site.article_item(name) for name in DEFAULT_FEED]
+                self._send(200, self.site.feed_xml(items), "application/rss+xml")
         elif path == "/invalid.xml":
             self._send(200, BROKEN_XML, "application/rss+xml")
         elif path == "/big":
@@ -411,6 +426,7 @@ def build_settings(
         "retry_delay": 0.01,
         "read_timeout": 0.5,
         "connect_timeout": 0.5,
+        "min_host_delay": 0.0,  # one host (127.0.0.1) serves every test feed
     }
     if smtp is not None:
         values.update(

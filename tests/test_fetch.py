@@ -8,7 +8,7 @@ import pytest
 from conftest import SITE, Site, free_port
 
 from extract.errors import FetchError, TransientFetchError
-from flows.fetch import Fetcher, canonical_url, check_url
+from flows.fetch import Fetcher, RobotsCache, canonical_url, check_url
 
 USER_AGENT = "basewatch-tests/1"
 
@@ -171,3 +171,48 @@ def test_redirect_within_the_site_is_followed(site: Site, fetcher: Fetcher) -> N
     target = site.article_url("erbil-rockets-2021-02-16")
     result = fetcher.get(site.url(f"/redirect?to={target}"))
     assert (result.status, result.url) == (200, target)
+
+
+# -- politeness -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def robots(site: Site) -> Iterator[Site]:
+    """The site with a robots.txt the test sets; the cache forgets it before and after."""
+    RobotsCache.clear()
+    yield site
+    site.robots = None
+    RobotsCache.clear()
+
+
+def test_robots_txt_disallow_is_honoured(robots: Site) -> None:
+    site = robots
+    site.robots = "User-agent: *\nDisallow: /articles/asad-rockets-2021-03-03.html\n"
+    before = len(site.requests)
+    with Fetcher(user_agent="basewatch-test", connect_timeout=1, read_timeout=1,
+                 max_bytes=1_000_000) as fetcher:
+        with pytest.raises(FetchError, match="robots.txt") as caught:
+            fetcher.get(site.article_url("asad-rockets-2021-03-03"))
+        assert not isinstance(caught.value, TransientFetchError)
+        assert fetcher.get(site.article_url("erbil-rockets-2021-02-16")).status == 200
+    assert not any(r.path.startswith("/articles/asad") for r in site.requests[before:])
+
+
+def test_robots_txt_can_be_ignored_by_setting(robots: Site) -> None:
+    site = robots
+    site.robots = "User-agent: *\nDisallow: /\n"
+    with Fetcher(user_agent="basewatch-test", connect_timeout=1, read_timeout=1,
+                 max_bytes=1_000_000, robots=False) as fetcher:
+        assert fetcher.get(site.article_url("asad-rockets-2021-03-03")).status == 200
+
+
+def test_short_retry_after_is_waited_out_once(site: Site, fetcher: Fetcher) -> None:
+    result = fetcher.get(site.url("/busy?after=0"))
+    assert result.status == 200
+    assert [r.status for r in site.requests if r.path == "/busy?after=0"] == [503, 200]
+
+
+def test_long_retry_after_ends_the_attempt_as_transient(site: Site, fetcher: Fetcher) -> None:
+    with pytest.raises(TransientFetchError, match="retry after 600s"):
+        fetcher.get(site.url("/busy?after=600"))
+    assert [r.status for r in site.requests if r.path == "/busy?after=600"] == [503]
