@@ -12,16 +12,10 @@ from prefect import flow, get_run_logger
 from extract.digest import select_digest, snapshot
 from extract.errors import DeliveryError
 from extract.gazetteer import default_gazetteer
+from flows.mail import mail_sender
 from flows.settings import Settings, load_settings
 from flows.store import Store, open_store
-from reports.deliver import (
-    Outbox,
-    SmtpConfig,
-    SmtpSender,
-    build_message,
-    message_id,
-    write_digest_files,
-)
+from reports.deliver import build_message, message_id, write_digest_files
 from reports.render import RenderedDigest, render_digest
 
 __all__ = ["DigestReport", "digest", "deliver_pending"]
@@ -42,15 +36,6 @@ class DigestReport:
     preview: str | None = None
 
 
-def _sender(settings: Settings) -> Outbox | SmtpSender:
-    if settings.smtp_host:
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-        return SmtpSender(SmtpConfig(settings.smtp_host, settings.smtp_port,
-                                     settings.smtp_security, settings.smtp_user, password,
-                                     settings.smtp_timeout))
-    return Outbox(settings.outbox_dir)
-
-
 def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> None:
     """Send every delivery still owed, oldest digest first; each is logged as sent at once.
 
@@ -59,7 +44,7 @@ def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> N
     Each delivery is claimed before it is sent, so two runs at once never both send it.
     """
     logger = get_run_logger()
-    sender = _sender(settings)
+    sender = mail_sender(settings)
     report.where = sender.where
     rendered: dict[int, RenderedDigest] = {}
     with store.sending(), closing(sender):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -19,7 +19,8 @@ from flows.feeds import FeedEntry, parse_feed, read_seed_dir
 from flows.fetch import Fetcher, HostGate, check_url
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
-from flows.store import ArticleIn, Store, open_store
+from flows.mail import send_source_alert
+from flows.store import ArticleIn, SourceChange, Store, open_store
 
 __all__ = ["IngestReport", "ingest"]
 
@@ -172,6 +173,12 @@ def store_article(store: Store, source: str, article: ArticleIn,
     report.incidents_updated.update(i for i in touched if i not in report.incidents_new)
 
 
+def _tell_ops(settings: Settings, source: str, change: SourceChange | None) -> None:
+    """Mail ops once when a source has been failing too long, and once when it recovers."""
+    if change is not None:
+        send_source_alert(settings, change.kind, source, change.error, change.since)
+
+
 def _publish_summary(report: IngestReport) -> None:
     """Attach the run's summary to the flow run as a markdown artifact (seen in the UI)."""
     from prefect.artifacts import create_markdown_artifact
@@ -206,6 +213,7 @@ def ingest(settings: Settings | None = None, sources: list[Source] | None = None
     poll = poll_source.with_options(retries=settings.retries, retry_delay_seconds=delays)
     fetch = fetch_article.with_options(retries=settings.retries, retry_delay_seconds=delays)
 
+    alert_after = timedelta(hours=settings.source_alert_hours)
     futures = []
     for source in sources:
         etag, last_modified = store.source_state(source.name, source.location)
@@ -214,7 +222,8 @@ def ingest(settings: Settings | None = None, sources: list[Source] | None = None
         result: Poll = future.result()
         if result.error:
             logger.warning("source %s: %s", source.name, result.error)
-            store.record_source(source.name, source.location, error=result.error)
+            _tell_ops(settings, source.name, store.record_source(
+                source.name, source.location, error=result.error, alert_after=alert_after))
             report.sources_failed[source.name] = result.error
             continue
         entries = [e for e in result.entries
@@ -229,11 +238,11 @@ def ingest(settings: Settings | None = None, sources: list[Source] | None = None
             store_article(store, source.name, item.article, report)
         report.articles_failed += failures
         # Keep the old validators while an article failed, so the next poll sees it again.
-        store.record_source(
+        _tell_ops(settings, source.name, store.record_source(
             source.name, source.location,
             etag=result.etag if not failures else None,
             last_modified=result.last_modified if not failures else None,
-        )
+        ))
         report.sources_ok.append(source.name)
     _publish_summary(report)
     logger.info(

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     retry_delay: float = 2.0
     max_workers: int = 4
 
+    # Ops: one mail when a source has failed for this long, and one when it works again.
+    ops_email: str | None = None
+    source_alert_hours: float = 6.0
+
     # Delivery: the .eml outbox unless an SMTP host is set.
     mail_from: str = "basewatch <basewatch@localhost>"
     smtp_host: str | None = None

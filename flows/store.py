@@ -116,6 +116,8 @@ class SourceRow(Base):
     last_failure: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None]
+    alerted: Mapped[datetime | None]
 
 
 class ArticleRow(Base):
@@ -209,6 +211,15 @@ class ArticleIn:
     published: datetime
     published_from: str
     text: str
+
+
+@dataclass(frozen=True)
+class SourceChange:
+    """A change in a source's health that ops should hear about."""
+
+    kind: str  # "alert" | "recovered"
+    since: datetime | None
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -317,21 +328,37 @@ class Store:
             return row.etag, row.last_modified
 
     def record_source(self, name: str, url: str, *, error: str | None = None,
-                      etag: str | None = None, last_modified: str | None = None) -> None:
-        """Record a poll's outcome: success (with the new validators) or the error."""
+                      etag: str | None = None, last_modified: str | None = None,
+                      alert_after: timedelta | None = None) -> SourceChange | None:
+        """Record a poll's outcome: success (with the new validators) or the error.
+
+        Returns SourceChange("alert") the first time a source has been failing for longer than
+        ``alert_after``, SourceChange("recovered") when a source ops were told about works
+        again, else None. The decision is made in the same transaction, so one alert goes out
+        per run of failures however many runs see it.
+        """
         with self.session() as s, s.begin():
-            row = s.scalar(select(SourceRow).where(SourceRow.name == name))
+            row = s.scalar(select(SourceRow).where(SourceRow.name == name).with_for_update())
             if row is None:
                 row = SourceRow(name=name, url=url, consecutive_failures=0)
                 s.add(row)
             now = utcnow()
             if error is None:
+                change = (SourceChange("recovered", row.failing_since, None)
+                          if row.alerted else None)
                 row.last_success, row.consecutive_failures = now, 0
+                row.failing_since, row.alerted = None, None
                 if etag is not None or last_modified is not None:
                     row.etag, row.last_modified = etag, last_modified
-            else:
-                row.last_failure, row.last_error = now, error
-                row.consecutive_failures = (row.consecutive_failures or 0) + 1
+                return change
+            row.last_failure, row.last_error = now, error
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.failing_since = row.failing_since or now
+            if alert_after is not None and row.alerted is None and \
+                    now - row.failing_since >= alert_after:
+                row.alerted = now
+                return SourceChange("alert", row.failing_since, error)
+            return None
 
     def source_health(self) -> list[SourceHealth]:
         """Return health and article counts for every source seen."""

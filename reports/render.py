@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from extract.digest import Digest, DigestItem
 
-__all__ = ["RenderedDigest", "digest_subject", "render_digest"]
+__all__ = ["RenderedDigest", "digest_subject", "render_digest", "render_source_alert"]
 
 COUNTRIES = {
     "IQ": "Iraq", "SY": "Syria", "JO": "Jordan", "KW": "Kuwait", "QA": "Qatar",
@@ -153,4 +153,22 @@ def render_digest(digest: Digest, digest_id: int | None = None) -> RenderedDiges
         subject=context["subject"],
         text=_ENV.get_template("digest.txt.j2").render(context),
         html=_ENV.get_template("digest.html.j2").render(context),
+    )
+
+
+def render_source_alert(kind: str, source: str, error: str | None,
+                        since: datetime | None) -> RenderedDigest:
+    """Return the ops mail saying a source has been failing ("alert") or works again."""
+    name = one_line(source)
+    when = since.strftime("%-d %b %Y %H:%M UTC") if since else "an unknown time"
+    if kind == "alert":
+        subject = f"basewatch: source {name} failing since {when}"
+    else:
+        subject = f"basewatch: source {name} works again"
+    context = {"kind": kind, "source": name, "error": one_line(error), "since": when,
+               "subject": subject}
+    return RenderedDigest(
+        subject=subject,
+        text=_ENV.get_template("source_alert.txt.j2").render(context),
+        html=_ENV.get_template("source_alert.html.j2").render(context),
     )
