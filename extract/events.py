@@ -44,6 +44,12 @@ DEFINITE_RE = re.compile(
     re.IGNORECASE,
 )
 # "bases hosting US troops", "a US base": a place named only by what it is.
+# "an attack on the same base": the site the text named last.
+SAME_SITE_RE = re.compile(
+    r"\b(?:the same|that same)\s+(?:base|camp|site|compound|garrison|facility|outpost|airfield|"
+    r"air base|installation)\b",
+    re.IGNORECASE,
+)
 US_SITE_RE = re.compile(
     r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
     r"(?:-led)?\s+(?:military\s+|troop\s+)?(?:base|outpost|garrison|facility|site|position)s?"
@@ -331,6 +337,7 @@ def extract_events(
     last: _Draft | None = None  # the event the previous sentence spoke of
     recent_types: list[list[str]] = []  # weapon words of the last sentences, for "the attack"
     narrative: DateSpan | None = None  # the date of the attack the text spoke of last
+    last_site: SiteMatch | None = None  # the site the text named last, for "the same base"
     order = 0
 
     for paragraph in split_paragraphs(text):
@@ -351,6 +358,12 @@ def extract_events(
                 start = sentence.find(clause_text, cursor)
                 cursor = start + len(clause_text)
                 sites = [m for m in sentence_sites if start <= m.start < cursor]
+                if not sites and last_site is not None:
+                    same = SAME_SITE_RE.search(clause_text)
+                    if same:
+                        sites = [SiteMatch(last_site.site, same.group(0), start + same.start())]
+                if sites:
+                    last_site = sites[-1]
                 clause = _read_clause(clause_text, sentence, sites, published, vocab)
                 if clause.date is None and SAME_DAY_RE.search(clause_text):
                     clause.date = narrative  # "two drone attacks took place the same day"
