@@ -210,8 +210,10 @@ def ingest(settings: Settings | None = None, sources: list[Source] | None = None
     store = open_store(settings.resolved_database_url, default_gazetteer())
     report = IngestReport()
     delays = exponential_backoff(backoff_factor=settings.retry_delay)(settings.retries)
-    poll = poll_source.with_options(retries=settings.retries, retry_delay_seconds=delays)
-    fetch = fetch_article.with_options(retries=settings.retries, retry_delay_seconds=delays)
+    poll = poll_source.with_options(retries=settings.retries, retry_delay_seconds=delays,
+                                    retry_jitter_factor=0.5)
+    fetch = fetch_article.with_options(retries=settings.retries, retry_delay_seconds=delays,
+                                       retry_jitter_factor=0.5)
 
     alert_after = timedelta(hours=settings.source_alert_hours)
     futures = []
