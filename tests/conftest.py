@@ -432,6 +432,8 @@ def build_settings(
         values.update(
             smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none", smtp_timeout=5.0
         )
+    if TEST_BACKEND == "postgres":
+        values["database_url"] = new_postgres_database(folder)
     values.update(overrides)
     return load_settings(**values)
 
@@ -463,6 +465,50 @@ def seed_dir(tmp_path: Path) -> Path:
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------
+
+# BASEWATCH_TEST_BACKEND=postgres runs every test built on `settings` against PostgreSQL: each
+# gets a new database (.ci/run runs the whole suite once on SQLite and once this way).
+TEST_BACKEND = os.environ.get("BASEWATCH_TEST_BACKEND", "sqlite")
+_CREATED_DATABASES: list[str] = []
+_DATABASE_FOR_FOLDER: dict[Path, str] = {}
+
+
+def new_postgres_database(folder: Path) -> str:
+    """Return the URL of the PostgreSQL database for a test folder, creating it empty the first
+    time (settings built twice on one folder share one database, as they share a SQLite file)."""
+    from uuid import uuid4
+
+    from sqlalchemy import create_engine, text
+
+    if folder in _DATABASE_FOR_FOLDER:
+        return _DATABASE_FOR_FOLDER[folder]
+    if not POSTGRES_URL:
+        raise RuntimeError(f"BASEWATCH_TEST_BACKEND=postgres but {POSTGRES_MISSING}")
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_size=1)
+    name = f"basewatch_suite_{uuid4().hex[:12]}"
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    _CREATED_DATABASES.append(name)
+    url = engine.url.set(database=name).render_as_string(hide_password=False)
+    _DATABASE_FOR_FOLDER[folder] = url
+    return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_suite_databases() -> Iterator[None]:
+    """Drop the databases new_postgres_database made, at the end of the session."""
+    yield
+    if not _CREATED_DATABASES:
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_size=1)
+    with engine.connect() as connection:
+        for name in _CREATED_DATABASES:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
 
 # Read at import: the autouse _isolated fixture hides every BASEWATCH_* variable from the tests.
 POSTGRES_URL = os.environ.get("BASEWATCH_TEST_POSTGRES_URL", "")

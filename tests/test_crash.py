@@ -66,7 +66,8 @@ def test_killed_run_resumes_with_the_rest_and_sends_no_one_twice(
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
         env.update(
-            BASEWATCH_DATA_DIR=str(config.data_dir), BASEWATCH_SMTP_HOST="127.0.0.1",
+            BASEWATCH_DATA_DIR=str(config.data_dir),
+            BASEWATCH_DATABASE_URL=config.resolved_database_url, BASEWATCH_SMTP_HOST="127.0.0.1",
             BASEWATCH_SMTP_PORT=str(holding.port), BASEWATCH_SMTP_SECURITY="none",
             PREFECT_HOME=str(tmp_path / "prefect-home"),
         )
