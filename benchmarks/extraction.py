@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -19,15 +19,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extract.article import extract_page  # noqa: E402
-from extract.events import extract_events  # noqa: E402
+from extract.article import extract_page
+from extract.events import extract_events
 
 REPEATS = 5
 
 
 def _published(value) -> datetime:
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _best_of(fn, repeats: int = REPEATS) -> float:
@@ -58,10 +58,14 @@ def main() -> None:
     theirs = [_best_of(lambda h=h: extract_page(h)) for h in pages]
     ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
     print(f"{'measure':<44}{'median ms':>10}{'p90 ms':>10}{'n':>6}")
-    print(f"{'extract_events per article (text in)':<44}{ours_median:>10.2f}"
-          f"{statistics.quantiles(ours, n=10)[-1]:>10.2f}{len(ours):>6}")
-    print(f"{'trafilatura extraction per HTML page':<44}{theirs_median:>10.2f}"
-          f"{statistics.quantiles(theirs, n=10)[-1]:>10.2f}{len(theirs):>6}")
+    print(
+        f"{'extract_events per article (text in)':<44}{ours_median:>10.2f}"
+        f"{statistics.quantiles(ours, n=10)[-1]:>10.2f}{len(ours):>6}"
+    )
+    print(
+        f"{'trafilatura extraction per HTML page':<44}{theirs_median:>10.2f}"
+        f"{statistics.quantiles(theirs, n=10)[-1]:>10.2f}{len(theirs):>6}"
+    )
     print(f"ratio extract_events / trafilatura (medians): {ours_median / theirs_median:.2f}")
     print(f"target: median <= 10 ms -> {'met' if ours_median <= 10 else 'NOT met'}")
 

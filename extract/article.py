@@ -25,7 +25,11 @@ def extract_page(html: str | bytes, url: str | None = None) -> PageText | None:
     import trafilatura  # imported here: it costs ~0.5 s and plain-text paths never need it
 
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=False,
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
         favor_precision=True,
     )
     if document is None or not (document.text or "").strip():

@@ -80,7 +80,8 @@ LAST_NIGHT_RE = re.compile(
 )
 YESTERDAY_RE = re.compile(r"\byesterday\b", re.IGNORECASE)
 TODAY_RE = re.compile(
-    r"\b(?:today|(?:shortly |just )?after midnight|this morning|this afternoon|this evening|earlier today|tonight)\b", re.IGNORECASE
+    r"\b(?:today|(?:shortly |just )?after midnight|this morning|this afternoon|this evening|earlier today|tonight)\b",
+    re.IGNORECASE,
 )
 # "the same day", "that night": the date the text spoke of last (resolved by the caller).
 SAME_DAY_RE = re.compile(
@@ -159,8 +160,11 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
         # 2020" read in June 2020 must not fall back to "in September" (2019).
         taken.append((match.start(), match.end()))
         # "66 attacks since Oct. 17" dates a period, not an attack.
-        if re.search(r"\b(?:since|from|until|till)\s+(?:early\s+|mid-|late\s+)?$",
-                     sentence[max(0, match.start() - 12):match.start()], re.IGNORECASE):
+        if re.search(
+            r"\b(?:since|from|until|till)\s+(?:early\s+|mid-|late\s+)?$",
+            sentence[max(0, match.start() - 12) : match.start()],
+            re.IGNORECASE,
+        ):
             return
         if span.start <= today:
             candidates.append((match.start(), span))
@@ -200,8 +204,12 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
             if m.group("which").lower() == "past":
                 add(m, DateSpan(today - timedelta(days=7), today, "range", m.group(0)))
             else:
-                add(m, DateSpan(monday - timedelta(days=7), monday - timedelta(days=1), "range",
-                                m.group(0)))
+                add(
+                    m,
+                    DateSpan(
+                        monday - timedelta(days=7), monday - timedelta(days=1), "range", m.group(0)
+                    ),
+                )
         else:
             # DOMAIN.md: "earlier this week" is a range of days, not a guess at one.
             end = max(monday, today - timedelta(days=1))

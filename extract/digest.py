@@ -48,8 +48,9 @@ def snapshot(incident: Incident) -> dict[str, Any]:
     return data
 
 
-def select_digest(incidents: list[Incident], seen: dict[int, dict[str, Any]],
-                  created: datetime) -> Digest:
+def select_digest(
+    incidents: list[Incident], seen: dict[int, dict[str, Any]], created: datetime
+) -> Digest:
     """Return the digest since the last one.
 
     ``incidents`` are the newsworthy incidents (reported as recent at least once); ``seen``

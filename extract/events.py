@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -128,9 +128,10 @@ class _Clause:
 
     @property
     def has_details(self) -> bool:
-        return any(
-            x is not None for x in (self.killed, self.wounded, self.outcome, self.perpetrator)
-        ) or self.munitions is not None
+        return (
+            any(x is not None for x in (self.killed, self.wounded, self.outcome, self.perpetrator))
+            or self.munitions is not None
+        )
 
 
 @dataclass
@@ -219,7 +220,11 @@ def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
         if pattern.search(text):
             status = candidate
             break
-    if status == "claimed" and not name and not re.search(r"\bgroup|faction|militia", text, re.I):
+    if (
+        status == "claimed"
+        and not name
+        and not re.search(r"\bgroup|faction|militia", text, re.IGNORECASE)
+    ):
         status = "unknown"  # "claimed the lives of ..." is no claim of responsibility
     if name is None and status in ("unknown", "claimed"):
         return None
@@ -229,8 +234,11 @@ def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
         status = "suspected"
     by = None
     if status == "blamed":
-        m = re.search(r"\b((?:U\.?S\.?|American|Iraqi|Pentagon|State Department|coalition)"
-                      r"(?:\s+\w+){0,2}?\s+(?:officials?|spokes\w+|said|statement))", text)
+        m = re.search(
+            r"\b((?:U\.?S\.?|American|Iraqi|Pentagon|State Department|coalition)"
+            r"(?:\s+\w+){0,2}?\s+(?:officials?|spokes\w+|said|statement))",
+            text,
+        )
         by = m.group(1) if m else None
     return Perpetrator(name, status, by)
 
@@ -242,8 +250,9 @@ def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
-def _read_clause(text: str, sentence: str, sites: list[SiteMatch], published: datetime,
-                 vocab: Vocabulary) -> _Clause:
+def _read_clause(
+    text: str, sentence: str, sites: list[SiteMatch], published: datetime, vocab: Vocabulary
+) -> _Clause:
     types = _read_types(text, vocab)
     negative = None
     for kind, pattern in vocab.not_attack:
@@ -329,7 +338,7 @@ def extract_events(
     """
     del url
     if published.tzinfo is None:
-        published = published.replace(tzinfo=timezone.utc)
+        published = published.replace(tzinfo=UTC)
     gazetteer = gazetteer or default_gazetteer()
     vocab = default_vocabulary()
     today = local_date(published)
@@ -347,8 +356,9 @@ def extract_events(
             touched: _Draft | None = None
             carried_date: DateSpan | None = None
             sentence_types = _read_types(sentence, vocab)
-            context = next((t for ts in [sentence_types, *reversed(recent_types[-2:])] for t in ts),
-                           None)
+            context = next(
+                (t for ts in [sentence_types, *reversed(recent_types[-2:])] for t in ts), None
+            )
             # Sites are found once per sentence (the gazetteer pattern is the costly part), so
             # "missiles fired at Erbil, and ... the US consulate was the target" names the
             # consulate, not the town's base; each clause keeps the sites inside it.
@@ -376,7 +386,9 @@ def extract_events(
                     touched = None
                     last = None
                     continue
-                generic = clause.habitual and (clause.date is None or clause.date.precision != "day")
+                generic = clause.habitual and (
+                    clause.date is None or clause.date.precision != "day"
+                )
                 if clause.sites and clause.is_attack:
                     if len(clause.sites) > 1:
                         # "Drones hit al-Tanf and Ain al-Asad, wounding 24": one figure for two
@@ -395,13 +407,17 @@ def extract_events(
                                 continue
                             if clause.date is None and order > LEAD_SENTENCES:
                                 continue
-                            draft = _Draft(match.site, match.text, clause.date, order, context,
-                                           narrative)
+                            draft = _Draft(
+                                match.site, match.text, clause.date, order, context, narrative
+                            )
                             drafts.append(draft)
                         draft.add(clause)
                         touched = draft
-                elif clause.is_attack and clause.date is not None and not generic and any(
-                    d.date is None for d in drafts
+                elif (
+                    clause.is_attack
+                    and clause.date is not None
+                    and not generic
+                    and any(d.date is None for d in drafts)
                 ):
                     # "Missiles hit Ain al-Asad and Erbil" (headline) ... "Iran fired missiles at
                     # two bases early on Wednesday": the date belongs to the undated events.
@@ -409,9 +425,16 @@ def extract_events(
                         draft.add(clause)
                         touched = draft
                 elif clause.is_attack and clause.date is not None:
-                    draft = next((d for d in reversed(drafts) if d.date and
-                                  d.date.precision == clause.date.precision and
-                                  _dates_meet(d.date, clause.date)), None)
+                    draft = next(
+                        (
+                            d
+                            for d in reversed(drafts)
+                            if d.date
+                            and d.date.precision == clause.date.precision
+                            and _dates_meet(d.date, clause.date)
+                        ),
+                        None,
+                    )
                     if draft is None and clause.us_site_text and not generic:
                         draft = _Draft(None, clause.us_site_text, clause.date, order, context)
                         drafts.append(draft)

@@ -200,8 +200,9 @@ def find_casualties(clause: str) -> CasualtyFigures:
             return
         spans.append(span)
         including = INCLUDING_US_RE.search(clause, span[1], span[1] + 60)
-        if including and re.search(rf"\b(?:{KILL}|{WOUND})\b", clause[span[1] : including.start()],
-                                   re.IGNORECASE):
+        if including and re.search(
+            rf"\b(?:{KILL}|{WOUND})\b", clause[span[1] : including.start()], re.IGNORECASE
+        ):
             including = None  # "including" belongs to a later figure
         if including and us is None:
             us = parse_number(including.group("n"))
@@ -241,7 +242,8 @@ def find_casualties(clause: str) -> CasualtyFigures:
 
     if ZERO_RE.search(clause):
         us_only = bool(US_ZERO_RE.search(clause)) and not re.search(
-            r"\bor (?:Iraqi|coalition)|\bno (?:immediate )?(?:casualties|injuries)", clause,
+            r"\bor (?:Iraqi|coalition)|\bno (?:immediate )?(?:casualties|injuries)",
+            clause,
             re.IGNORECASE,
         )
         zero = Casualties(None, 0) if us_only else Casualties(0, 0)

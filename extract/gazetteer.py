@@ -21,8 +21,9 @@ REQUIRED_KEYS = ("id", "name", "kind", "country", "lat", "lon", "us_presence", "
 BASE_NEAR_TOWN = r"(?:base|air\s?base|airfield|airport|garrison|outpost|camp|facility)"
 BASE_KINDS = frozenset({"base", "air_base", "airport", "outpost"})
 # "the US consulate" in a sentence that names Erbil is the consulate there.
-MISSION_RE = re.compile(r"\b(?:U\.?S\.?|American|United States)\s+(?P<kind>consulate|embassy)\b",
-                        re.IGNORECASE)
+MISSION_RE = re.compile(
+    r"\b(?:U\.?S\.?|American|United States)\s+(?P<kind>consulate|embassy)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,21 @@ class Gazetteer:
                 missions.setdefault((site.kind, site.town.lower()), []).append(site)
         self._missions = {key: found[0] for key, found in missions.items() if len(found) == 1}
         self._mission_towns = (
-            re.compile(r"\b(?P<town>" + "|".join(sorted({re.escape(t) for _, t in self._missions},
-                                                         key=len, reverse=True)) + r")\b",
-                       re.IGNORECASE)
-            if self._missions else None
+            re.compile(
+                r"\b(?P<town>"
+                + "|".join(sorted({re.escape(t) for _, t in self._missions}, key=len, reverse=True))
+                + r")\b",
+                re.IGNORECASE,
+            )
+            if self._missions
+            else None
         )
         town_names = "|".join(re.escape(t) for t in sorted(self._towns, key=len, reverse=True))
         # "a base near Kirkuk", and "rockets fired at Erbil": a town as the target of an attack.
         self._town_pattern = (
             re.compile(
-                r"(?:" + BASE_NEAR_TOWN
+                r"(?:"
+                + BASE_NEAR_TOWN
                 + r"\s+(?:\w+\s+){0,3}?(?:in|near|outside|at)|(?:fired|launched|aimed)\s+(?:at|on|"
                 r"toward|towards)|(?:attacks?|barrage|salvo|strike)\s+(?:on|against|in)|(?:hit|struck|"
                 r"targeted|targeting)\s+(?:the\s+(?:northern\s+|Kurdish\s+)?city\s+of\s+)?)"
@@ -162,12 +168,21 @@ class Gazetteer:
             for m in MISSION_RE.finditer(sentence):
                 # "Missiles fired at Erbil ... the US consulate was the target": the mission,
                 # not the town's base.
-                found = [f for f in found if not (f.via_town and f.site.town and
-                                                  f.site.town.lower() in sentence.lower()[m.end():]
-                                                  + sentence.lower()[:m.start()])]
+                found = [
+                    f
+                    for f in found
+                    if not (
+                        f.via_town
+                        and f.site.town
+                        and f.site.town.lower()
+                        in sentence.lower()[m.end() :] + sentence.lower()[: m.start()]
+                    )
+                ]
                 kind = m.group("kind").lower()
                 towns = {t.group("town").lower() for t in self._mission_towns.finditer(sentence)}
-                sites_here = [self._missions[(kind, t)] for t in towns if (kind, t) in self._missions]
+                sites_here = [
+                    self._missions[(kind, t)] for t in towns if (kind, t) in self._missions
+                ]
                 if len(sites_here) == 1 and sites_here[0].id not in seen:
                     seen.add(sites_here[0].id)
                     found.append(SiteMatch(sites_here[0], m.group(0), m.start(), via_town=True))
@@ -179,8 +194,10 @@ def _site_from_entry(entry: dict[str, Any]) -> Site:
     if missing:
         raise ValueError(f"site {entry.get('id', '?')!r}: missing {', '.join(missing)}")
     presence = tuple(
-        Presence(_parse_day(p.get("from"), end=False) or date(1990, 1, 1),
-                 _parse_day(p.get("to"), end=True))
+        Presence(
+            _parse_day(p.get("from"), end=False) or date(1990, 1, 1),
+            _parse_day(p.get("to"), end=True),
+        )
         for p in entry["us_presence"] or ()
     )
     return Site(

@@ -130,20 +130,23 @@ def _told_apart(event: Event, incident: Incident, source_url: str | None) -> boo
     if source_url is None or event.site is None:
         return False
     return any(
-        r.source.url == source_url and r.event.site is not None
+        r.source.url == source_url
+        and r.event.site is not None
         and distance_km(r.event.site, event.site) > APART_KM
         for r in incident.reports
     )
 
 
-def match_incident(event: Event, incidents: list[Incident],
-                   source_url: str | None = None) -> Incident | None:
+def match_incident(
+    event: Event, incidents: list[Incident], source_url: str | None = None
+) -> Incident | None:
     """Return the incident this event reports (best match), or None if it is a new one.
 
     ``source_url`` is the article the event comes from (see _told_apart).
     """
     candidates = [
-        i for i in incidents
+        i
+        for i in incidents
         if any(events_match(event, r.event) for r in i.reports)
         and not _told_apart(event, i, source_url)
     ]
@@ -194,10 +197,14 @@ def summarize_reports(reports: tuple[Report, ...] | list[Report]) -> Event:
         site=site,
         location_text=location or reports[0].event.location_text,
         attack_type=attack_type,
-        munitions=_latest(reports, lambda r: r.event.munitions
-                          if r.event.munitions != Munitions() else None) or Munitions(),
-        outcome=_latest(reports, lambda r: r.event.outcome
-                        if r.event.outcome != "unknown" else None) or "unknown",
+        munitions=_latest(
+            reports, lambda r: r.event.munitions if r.event.munitions != Munitions() else None
+        )
+        or Munitions(),
+        outcome=_latest(
+            reports, lambda r: r.event.outcome if r.event.outcome != "unknown" else None
+        )
+        or "unknown",
         killed=_casualties(reports, "killed"),
         wounded=_casualties(reports, "wounded"),
         perpetrator=perpetrator,

@@ -92,14 +92,16 @@ class Scores:
             "clean_negatives": self._ratio(self.clean_negatives, self.negatives),
             "wrong_merges": float(self.wrong_merges),
             "split_rate": self._ratio(self.split_incidents, self.gold_incidents)
-            if self.gold_incidents else 0.0,
+            if self.gold_incidents
+            else 0.0,
         }
 
 
 def _meets(event: Event, gold: Gold) -> bool:
     one_day = timedelta(days=1)
-    dates = (event.date_start - one_day <= gold.date_end
-             and gold.date_start - one_day <= event.date_end)
+    dates = (
+        event.date_start - one_day <= gold.date_end and gold.date_start - one_day <= event.date_end
+    )
     if gold.site is not None:
         return dates and event.site is not None and event.site.id == gold.site
     return dates and event.site is None
@@ -146,10 +148,12 @@ def score_corpus(items: list[Labelled]) -> Scores:
         for g in item.gold:
             if g not in paired_gold:
                 scores.failures.append(f"{item.id}: missed {_describe(g)} ({g.incident})")
-        scores.recent_fp += sum(1 for e in item.predicted if e.recent and
-                                not any(e is p and g.recent for p, g in pairs))
-        scores.recent_fn += sum(1 for g in item.gold if g.recent and
-                                not any(g is gg and p.recent for p, gg in pairs))
+        scores.recent_fp += sum(
+            1 for e in item.predicted if e.recent and not any(e is p and g.recent for p, g in pairs)
+        )
+        scores.recent_fn += sum(
+            1 for g in item.gold if g.recent and not any(g is gg and p.recent for p, gg in pairs)
+        )
         for event, g in pairs:
             merge_pairs.append((event, g, item))
             scores.matched += 1
@@ -160,8 +164,9 @@ def score_corpus(items: list[Labelled]) -> Scores:
                 exact = event.date_precision == "day" and event.date_start == g.date_start
                 scores.exact_dates += int(exact)
                 if not exact:
-                    wrong.append(f"date {event.date_start}/{event.date_precision} != "
-                                 f"{g.date_start}/day")
+                    wrong.append(
+                        f"date {event.date_start}/{event.date_precision} != {g.date_start}/day"
+                    )
             if event.recent == g.recent:
                 scores.recent_flags += 1
             else:
@@ -173,16 +178,21 @@ def score_corpus(items: list[Labelled]) -> Scores:
             if (event.munitions.min, event.munitions.max) == g.munitions:
                 scores.munitions += 1
             else:
-                wrong.append(f"munitions {event.munitions.min}..{event.munitions.max} != "
-                             f"{g.munitions[0]}..{g.munitions[1]}")
+                wrong.append(
+                    f"munitions {event.munitions.min}..{event.munitions.max} != "
+                    f"{g.munitions[0]}..{g.munitions[1]}"
+                )
             got = ((event.killed.total, event.killed.us), (event.wounded.total, event.wounded.us))
             if got == (g.killed, g.wounded):
                 scores.casualties += 1
             else:
                 wrong.append(f"killed/wounded {got} != {(g.killed, g.wounded)}")
             if wrong:
-                scores.failures.append(f"{item.id}: {_describe(g)}: " + "; ".join(wrong)
-                                       + f" <- {event.evidence[0][:160]!r}")
+                scores.failures.append(
+                    f"{item.id}: {_describe(g)}: "
+                    + "; ".join(wrong)
+                    + f" <- {event.evidence[0][:160]!r}"
+                )
     _score_merges(merge_pairs, scores)
     return scores
 

@@ -7,8 +7,52 @@ import re
 __all__ = ["split_clauses", "split_paragraphs", "split_sentences"]
 
 ABBREVIATIONS = frozenset(
-    "mr mrs ms dr gen lt col maj sgt capt cpl pvt adm cmdr rep sen gov st jr sr no vs etc "
-    "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n a.m p.m e.g i.e inc corp".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "sgt",
+        "capt",
+        "cpl",
+        "pvt",
+        "adm",
+        "cmdr",
+        "rep",
+        "sen",
+        "gov",
+        "st",
+        "jr",
+        "sr",
+        "no",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+        "a.m",
+        "p.m",
+        "e.g",
+        "i.e",
+        "inc",
+        "corp",
+    ]
 )
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 # Clauses split where a comma or semicolon starts a new main clause.

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +79,20 @@ def _fail(exc: BasewatchError, debug: bool) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where the database, digests and outbox live [env BASEWATCH_DATA_DIR; data].")
-@click.option("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://... "
-              "[env BASEWATCH_DATABASE_URL; SQLite in the data dir].")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the database, digests and outbox live [env BASEWATCH_DATA_DIR; data].",
+)
+@click.option(
+    "--database-url",
+    help="SQLAlchemy URL, e.g. postgresql+psycopg://... "
+    "[env BASEWATCH_DATABASE_URL; SQLite in the data dir].",
+)
 @click.option("--debug", is_flag=True, help="Show debug logs and tracebacks.")
 @click.version_option(package_name="basewatch")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None, database_url: str | None,
-         debug: bool) -> None:
+def main(ctx: click.Context, data_dir: Path | None, database_url: str | None, debug: bool) -> None:
     """basewatch: attacks on sites hosting US personnel, from the news to a digest."""
     _configure_logging(debug)
     ctx.obj = Context(debug, {"data_dir": data_dir, "database_url": database_url})
@@ -122,7 +127,7 @@ def _run_flow(ctx: Context, settings: Any, which: str, **kwargs: Any) -> Any:
         _fail(exc, ctx.debug)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; stored work is kept, run again to resume")
-    except Exception as exc:  # noqa: BLE001 - one line for a bug; --debug shows the traceback
+    except Exception as exc:
         if ctx.debug:
             raise
         raise click.ClickException(
@@ -145,8 +150,10 @@ def _ingest_summary(report: Any) -> str:
 
 def _digest_summary(report: Any, send: bool) -> str:
     if report.digest_id is not None:
-        text = (f"digest #{report.digest_id}: {report.new} new, {report.updated} updated, "
-                f"written to {report.path}")
+        text = (
+            f"digest #{report.digest_id}: {report.new} new, {report.updated} updated, "
+            f"written to {report.path}"
+        )
     else:
         text = "digest: nothing new or updated since the last one"
     if send:
@@ -161,10 +168,17 @@ def _digest_summary(report: Any, send: bool) -> str:
 
 
 @main.command()
-@click.option("--sources", "sources_path", type=click.Path(path_type=Path),
-              help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].")
-@click.option("--no-email", is_flag=True,
-              help="Write the digest but send nothing now (deliveries stay pending).")
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(path_type=Path),
+    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
+)
+@click.option(
+    "--no-email",
+    is_flag=True,
+    help="Write the digest but send nothing now (deliveries stay pending).",
+)
 @click.pass_obj
 def run(ctx: Context, sources_path: Path | None, no_email: bool) -> None:
     """Ingest every source, then write and send the digest."""
@@ -175,8 +189,12 @@ def run(ctx: Context, sources_path: Path | None, no_email: bool) -> None:
 
 
 @main.command()
-@click.option("--sources", "sources_path", type=click.Path(path_type=Path),
-              help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].")
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(path_type=Path),
+    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
+)
 @click.pass_obj
 def ingest(ctx: Context, sources_path: Path | None) -> None:
     """Poll the sources and store new articles, events and incidents (no digest)."""
@@ -210,7 +228,7 @@ def _parse_datetime(value: str, option: str) -> datetime:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"{option}: not an ISO 8601 date or datetime ({value!r})") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -250,11 +268,21 @@ def _read_article(path: Path) -> str:
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--published", required=True, help="Publication datetime, ISO 8601 "
-              "(e.g. 2020-06-14T12:00:00+03:00); relative dates resolve against it.")
+@click.option(
+    "--published",
+    required=True,
+    help="Publication datetime, ISO 8601 "
+    "(e.g. 2020-06-14T12:00:00+03:00); relative dates resolve against it.",
+)
 @click.option("--url", help="The article's URL (kept with the events).")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "table"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.pass_obj
 def extract(ctx: Context, path: Path, published: str, url: str | None, fmt: str) -> None:
     """Print the events in one article (a .txt or .html file); no database, no Prefect."""
@@ -263,12 +291,29 @@ def extract(ctx: Context, path: Path, published: str, url: str | None, fmt: str)
     when = _parse_datetime(published, "--published")
     events = extract_events(_read_article(path), when, url)
     if fmt == "json":
-        click.echo(json.dumps({"events": [e.to_dict() for e in events]}, indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps({"events": [e.to_dict() for e in events]}, indent=2, ensure_ascii=False)
+        )
         return
     rows = [_row(e.to_dict()) for e in events]
-    click.echo(_table(rows, ["date", "precision", "recent", "site", "country", "type",
-                             "munitions", "outcome", "killed", "wounded", "perpetrator"]))
+    click.echo(
+        _table(
+            rows,
+            [
+                "date",
+                "precision",
+                "recent",
+                "site",
+                "country",
+                "type",
+                "munitions",
+                "outcome",
+                "killed",
+                "wounded",
+                "perpetrator",
+            ],
+        )
+    )
 
 
 def _fig(value: dict[str, Any], a: str, b: str) -> str:
@@ -277,14 +322,20 @@ def _fig(value: dict[str, Any], a: str, b: str) -> str:
         return "?"
     if a == "total":
         return f"{'?' if low is None else low}" + (f" ({high} US)" if high is not None else "")
-    return f"{low if low is not None else '?'}..{high if high is not None else ''}" if low != high \
+    return (
+        f"{low if low is not None else '?'}..{high if high is not None else ''}"
+        if low != high
         else str(low)
+    )
 
 
 def _row(data: dict[str, Any]) -> dict[str, str]:
     site = data["site"]
-    when = data["date_start"] if data["date_precision"] == "day" else \
-        f"{data['date_start']}..{data['date_end']}"
+    when = (
+        data["date_start"]
+        if data["date_precision"] == "day"
+        else f"{data['date_start']}..{data['date_end']}"
+    )
     return {
         "id": str(data.get("id", "")),
         "date": when,
@@ -297,8 +348,11 @@ def _row(data: dict[str, Any]) -> dict[str, str]:
         "outcome": data["outcome"],
         "killed": _fig(data["killed"], "total", "us"),
         "wounded": _fig(data["wounded"], "total", "us"),
-        "perpetrator": (f"{data['perpetrator']['name'] or '?'} ({data['perpetrator']['status']})"
-                        if data["perpetrator"]["status"] != "unknown" else "?"),
+        "perpetrator": (
+            f"{data['perpetrator']['name'] or '?'} ({data['perpetrator']['status']})"
+            if data["perpetrator"]["status"] != "unknown"
+            else "?"
+        ),
         "sources": str(len(data.get("sources", []))),
     }
 
@@ -327,13 +381,24 @@ def _open_store(ctx: Context) -> Any:
 @main.command()
 @click.option("--since", help="First date (YYYY-MM-DD) of attacks to list.")
 @click.option("--until", help="Last date (YYYY-MM-DD) of attacks to list.")
-@click.option("--format", "fmt", type=FORMAT_CHOICES, default="table", show_default=True,
-              help="Output format.")
-@click.option("--all", "include_recalled", is_flag=True,
-              help="Also list incidents known only from recalled mentions.")
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMAT_CHOICES,
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--all",
+    "include_recalled",
+    is_flag=True,
+    help="Also list incidents known only from recalled mentions.",
+)
 @click.pass_obj
-def events(ctx: Context, since: str | None, until: str | None, fmt: str,
-           include_recalled: bool) -> None:
+def events(
+    ctx: Context, since: str | None, until: str | None, fmt: str, include_recalled: bool
+) -> None:
     """Export stored incidents (merged events with their sources)."""
     first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
     if first and last and first > last:
@@ -345,10 +410,24 @@ def events(ctx: Context, since: str | None, until: str | None, fmt: str,
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         buffer = io.StringIO()
-        columns = ["id", "date", "precision", "recent", "site", "country", "type", "munitions",
-                   "outcome", "killed", "wounded", "perpetrator", "sources"]
-        writer = csv.DictWriter(buffer, fieldnames=columns + ["lat", "lon", "source_urls"],
-                                lineterminator="\n")
+        columns = [
+            "id",
+            "date",
+            "precision",
+            "recent",
+            "site",
+            "country",
+            "type",
+            "munitions",
+            "outcome",
+            "killed",
+            "wounded",
+            "perpetrator",
+            "sources",
+        ]
+        writer = csv.DictWriter(
+            buffer, fieldnames=columns + ["lat", "lon", "source_urls"], lineterminator="\n"
+        )
         writer.writeheader()
         for item in data:
             row = {c: _row(item)[c] for c in columns}
@@ -359,17 +438,38 @@ def events(ctx: Context, since: str | None, until: str | None, fmt: str,
         click.echo(buffer.getvalue(), nl=False)
     elif fmt == "geojson":
         features = [
-            {"type": "Feature",
-             "geometry": {"type": "Point", "coordinates": [i["site"]["lon"], i["site"]["lat"]]},
-             "properties": {k: v for k, v in i.items() if k != "evidence"}}
-            for i in data if i["site"]
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [i["site"]["lon"], i["site"]["lat"]]},
+                "properties": {k: v for k, v in i.items() if k != "evidence"},
+            }
+            for i in data
+            if i["site"]
         ]
-        click.echo(json.dumps({"type": "FeatureCollection", "features": features}, indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"type": "FeatureCollection", "features": features}, indent=2, ensure_ascii=False
+            )
+        )
     else:
-        click.echo(_table([_row(i) for i in data], ["id", "date", "recent", "site", "country",
-                                                   "type", "munitions", "killed", "wounded",
-                                                   "perpetrator", "sources"]))
+        click.echo(
+            _table(
+                [_row(i) for i in data],
+                [
+                    "id",
+                    "date",
+                    "recent",
+                    "site",
+                    "country",
+                    "type",
+                    "munitions",
+                    "killed",
+                    "wounded",
+                    "perpetrator",
+                    "sources",
+                ],
+            )
+        )
 
 
 @main.command()
@@ -379,38 +479,71 @@ def sources(ctx: Context) -> None:
     store = _open_store(ctx)
     rows = []
     for h in store.source_health():
-        rows.append({
-            "source": h.name,
-            "last success": h.last_success.strftime("%Y-%m-%d %H:%M") if h.last_success else "never",
-            "failures": str(h.consecutive_failures),
-            "last error": (h.last_error or "")[:80] if h.consecutive_failures else "",
-            "articles": str(h.articles),
-        })
+        rows.append(
+            {
+                "source": h.name,
+                "last success": h.last_success.strftime("%Y-%m-%d %H:%M")
+                if h.last_success
+                else "never",
+                "failures": str(h.consecutive_failures),
+                "last error": (h.last_error or "")[:80] if h.consecutive_failures else "",
+                "articles": str(h.articles),
+            }
+        )
     click.echo(_table(rows, ["source", "last success", "failures", "articles", "last error"]))
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def sites(fmt: str) -> None:
     """List the site gazetteer."""
     from extract.gazetteer import default_gazetteer
 
     gazetteer = default_gazetteer()
     if fmt == "json":
-        click.echo(json.dumps([
-            {**s.to_dict(), "kind": s.kind, "aliases": list(s.aliases), "source": s.source,
-             "us_presence": [{"from": p.start.isoformat(),
-                              "to": p.end.isoformat() if p.end else None}
-                             for p in s.us_presence]}
-            for s in gazetteer
-        ], indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        **s.to_dict(),
+                        "kind": s.kind,
+                        "aliases": list(s.aliases),
+                        "source": s.source,
+                        "us_presence": [
+                            {
+                                "from": p.start.isoformat(),
+                                "to": p.end.isoformat() if p.end else None,
+                            }
+                            for p in s.us_presence
+                        ],
+                    }
+                    for s in gazetteer
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
-    rows = [{"id": s.id, "name": s.name, "country": s.country, "lat": f"{s.lat:.4f}",
-             "lon": f"{s.lon:.4f}",
-             "US presence": ", ".join(f"{p.start.year}-{p.end.year if p.end else ''}"
-                                      for p in s.us_presence)}
-            for s in gazetteer]
+    rows = [
+        {
+            "id": s.id,
+            "name": s.name,
+            "country": s.country,
+            "lat": f"{s.lat:.4f}",
+            "lon": f"{s.lon:.4f}",
+            "US presence": ", ".join(
+                f"{p.start.year}-{p.end.year if p.end else ''}" for p in s.us_presence
+            ),
+        }
+        for s in gazetteer
+    ]
     click.echo(_table(rows, ["id", "name", "country", "lat", "lon", "US presence"]))
 
 
@@ -454,21 +587,48 @@ def subscribers_list(ctx: Context) -> None:
 
 
 @main.command("eval")
-@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("tests/corpus"), show_default=True,
-              help="Corpus folder holding dev/ and heldout/.")
-@click.option("--split", type=click.Choice(["dev", "heldout", "all"]), default="all",
-              show_default=True, help="Which split to score.")
-@click.option("--failures", type=int, default=25, show_default=True,
-              help="How many failures to list per split (0 for none).")
-@click.option("--floors", "floors_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Check the figures against floors pinned in this JSON file; exit 1 below.")
-@click.option("--write-floors", is_flag=True,
-              help="With --floors: rewrite the file with the figures reached, less a margin. "
-              "Lowering a floor needs this explicit flag.")
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tests/corpus"),
+    show_default=True,
+    help="Corpus folder holding dev/ and heldout/.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "heldout", "all"]),
+    default="all",
+    show_default=True,
+    help="Which split to score.",
+)
+@click.option(
+    "--failures",
+    type=int,
+    default=25,
+    show_default=True,
+    help="How many failures to list per split (0 for none).",
+)
+@click.option(
+    "--floors",
+    "floors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check the figures against floors pinned in this JSON file; exit 1 below.",
+)
+@click.option(
+    "--write-floors",
+    is_flag=True,
+    help="With --floors: rewrite the file with the figures reached, less a margin. "
+    "Lowering a floor needs this explicit flag.",
+)
 @click.pass_obj
-def eval_command(ctx: Context, corpus: Path, split: str, failures: int,
-                 floors_path: Path | None, write_floors: bool) -> None:
+def eval_command(
+    ctx: Context,
+    corpus: Path,
+    split: str,
+    failures: int,
+    floors_path: Path | None,
+    write_floors: bool,
+) -> None:
     """Score extraction on the labelled corpus: precision, recall, field accuracy, merging."""
     from flows.evaluate import SPLITS, check_floors, evaluate_split, format_scores, load_floors
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger
@@ -18,7 +18,7 @@ from flows.store import Store, open_store
 from reports.deliver import build_message, message_id, write_digest_files
 from reports.render import RenderedDigest, render_digest
 
-__all__ = ["DigestReport", "digest", "deliver_pending"]
+__all__ = ["DigestReport", "deliver_pending", "digest"]
 
 
 @dataclass
@@ -54,8 +54,12 @@ def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> N
             if item.digest_id not in rendered:
                 row = store.digest(item.digest_id)
                 rendered[item.digest_id] = RenderedDigest(row.subject, row.text, row.html)
-            message = build_message(rendered[item.digest_id], sender=settings.mail_from,
-                                    to=item.email, msg_id=item.message_id)
+            message = build_message(
+                rendered[item.digest_id],
+                sender=settings.mail_from,
+                to=item.email,
+                msg_id=item.message_id,
+            )
             try:
                 sender.send(message, item.email, item.digest_id)
             except DeliveryError as exc:
@@ -68,15 +72,16 @@ def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> N
 
 
 @flow(name="digest", log_prints=False)
-def digest(settings: Settings | None = None, dry_run: bool = False,
-           send: bool = True) -> DigestReport:
+def digest(
+    settings: Settings | None = None, dry_run: bool = False, send: bool = True
+) -> DigestReport:
     """Make a digest of what is new or updated since the last one, write it and send it.
     Without settings (a scheduled run), they are read from the BASEWATCH_* environment."""
     logger = get_run_logger()
     settings = settings or load_settings()
     store = open_store(settings.resolved_database_url, default_gazetteer())
     report = DigestReport()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     incidents, seen = store.digest_candidates()
     selected = select_digest(incidents, seen, now)
     report.new, report.updated = len(selected.new), len(selected.updated)
@@ -91,12 +96,22 @@ def digest(settings: Settings | None = None, dry_run: bool = False,
         if digest_id is not None:
             row = store.digest(digest_id)
             rendered = RenderedDigest(row.subject, row.text, row.html)
-            message = build_message(rendered, sender=settings.mail_from, to=None,
-                                    msg_id=message_id(digest_id, "archive"), date=now)
+            message = build_message(
+                rendered,
+                sender=settings.mail_from,
+                to=None,
+                msg_id=message_id(digest_id, "archive"),
+                date=now,
+            )
             report.path = write_digest_files(rendered, message, settings.digest_dir, digest_id)
             report.digest_id = digest_id
-            logger.info("digest %d: %d new, %d updated -> %s", digest_id, report.new,
-                        report.updated, report.path)
+            logger.info(
+                "digest %d: %d new, %d updated -> %s",
+                digest_id,
+                report.new,
+                report.updated,
+                report.path,
+            )
     else:
         logger.info("digest: nothing new or updated since the last digest")
     if send:

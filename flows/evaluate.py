@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ CEILINGS = frozenset({"wrong_merges", "split_rate"})
 
 def _published(value: Any) -> datetime:
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def load_split(folder: Path) -> list[tuple[dict[str, Any], str]]:
@@ -49,13 +49,16 @@ def evaluate_split(folder: Path) -> Scores:
     for label, text in load_split(folder):
         published = _published(label["published"])
         predicted = extract_events(text, published)
-        labelled.append(Labelled(
-            id=str(label["id"]), published=published,
-            url=(label.get("facts") or [f"corpus:{label['id']}"])[0],
-            negative=bool(label.get("negative")),
-            gold=tuple(gold_from_label(e) for e in label.get("events") or []),
-            predicted=tuple(predicted),
-        ))
+        labelled.append(
+            Labelled(
+                id=str(label["id"]),
+                published=published,
+                url=(label.get("facts") or [f"corpus:{label['id']}"])[0],
+                negative=bool(label.get("negative")),
+                gold=tuple(gold_from_label(e) for e in label.get("events") or []),
+                predicted=tuple(predicted),
+            )
+        )
     return score_corpus(labelled)
 
 
@@ -80,7 +83,9 @@ def format_scores(name: str, scores: Scores, failures: int = 20) -> str:
         f"{scores.gold_incidents} incidents split ({f['split_rate']:.3f})",
     ]
     if failures and scores.failures:
-        lines.append(f"failures ({len(scores.failures)}, first {min(failures, len(scores.failures))}):")
+        lines.append(
+            f"failures ({len(scores.failures)}, first {min(failures, len(scores.failures))}):"
+        )
         lines += [f"  {line}" for line in scores.failures[:failures]]
     return "\n".join(lines)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -50,11 +50,11 @@ def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
                 parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
             except ValueError:
                 continue
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     parsed_tuple = entry.get("published_parsed") or entry.get("updated_parsed")
     if not parsed_tuple:
         return None
-    return datetime.fromtimestamp(calendar.timegm(parsed_tuple), tz=timezone.utc)
+    return datetime.fromtimestamp(calendar.timegm(parsed_tuple), tz=UTC)
 
 
 def _one_line(text: str) -> str:
@@ -90,8 +90,14 @@ def parse_feed(content: bytes, name: str, fetch_pages: bool = True) -> list[Feed
                 content = block["value"]
                 break
         entries.append(
-            FeedEntry(guid=guid, link=canonical, title=_one_line(item.get("title", "")),
-                      published=_entry_time(item), content=content, fetch_page=fetch_pages)
+            FeedEntry(
+                guid=guid,
+                link=canonical,
+                title=_one_line(item.get("title", "")),
+                published=_entry_time(item),
+                content=content,
+                fetch_page=fetch_pages,
+            )
         )
     return entries
 
@@ -125,13 +131,19 @@ def read_seed_dir(path: Path) -> list[FeedEntry]:
             raise InputError(f"{sidecar}: invalid sidecar ({str(exc).splitlines()[0]})") from exc
         published = meta.published
         if published.tzinfo is None:
-            published = published.replace(tzinfo=timezone.utc)
+            published = published.replace(tzinfo=UTC)
         link = canonical_url(meta.url)
         digest = hashlib.sha256(link.encode()).hexdigest()[:16]
         entries.append(
-            FeedEntry(guid=f"seed:{digest}", link=link, title=_one_line(meta.title),
-                      published=published, content=body,
-                      content_is_html=article.suffix == ".html", fetch_page=False,
-                      from_sidecar=True)
+            FeedEntry(
+                guid=f"seed:{digest}",
+                link=link,
+                title=_one_line(meta.title),
+                published=published,
+                content=body,
+                content_is_html=article.suffix == ".html",
+                fetch_page=False,
+                from_sidecar=True,
+            )
         )
     return entries

@@ -7,8 +7,9 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from urllib.robotparser import RobotFileParser
+from datetime import UTC
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
@@ -18,9 +19,29 @@ __all__ = ["FetchResult", "Fetcher", "HostGate", "RobotsCache", "canonical_url",
 
 # Query parameters that only track the reader; removing them makes one article one URL.
 TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "ocid", "cmpid", "ref", "ref_src",
-     "igshid", "yclid", "_ga", "smid", "partner", "cid", "output", "rss", "at_medium",
-     "at_campaign", "taid"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "ocid",
+        "cmpid",
+        "ref",
+        "ref_src",
+        "igshid",
+        "yclid",
+        "_ga",
+        "smid",
+        "partner",
+        "cid",
+        "output",
+        "rss",
+        "at_medium",
+        "at_campaign",
+        "taid",
+    }
 )
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data"})
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -95,13 +116,18 @@ class RobotsCache:
 def canonical_url(url: str) -> str:
     """Return the URL with tracking parameters and fragment removed, scheme and host lowered."""
     parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
     host = (parts.hostname or "").lower()
     if ":" in host:
         host = f"[{host}]"  # an IPv6 literal keeps its brackets
-    if parts.port and not (parts.scheme == "http" and parts.port == 80) and not (
-        parts.scheme == "https" and parts.port == 443
+    if (
+        parts.port
+        and not (parts.scheme == "http" and parts.port == 80)
+        and not (parts.scheme == "https" and parts.port == 443)
     ):
         host = f"{host}:{parts.port}"
     path = parts.path or "/"
@@ -146,14 +172,14 @@ def _retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    from datetime import datetime
     from email.utils import parsedate_to_datetime
-    from datetime import datetime, timezone
 
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -171,8 +197,16 @@ class FetchResult:
 class Fetcher:
     """One httpx client for a run: timeouts, User-Agent, size cap, safe redirects."""
 
-    def __init__(self, *, user_agent: str, connect_timeout: float, read_timeout: float,
-                 max_bytes: int, gate: HostGate | None = None, robots: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        connect_timeout: float,
+        read_timeout: float,
+        max_bytes: int,
+        gate: HostGate | None = None,
+        robots: bool = True,
+    ) -> None:
         self.max_bytes = max_bytes
         self.user_agent = user_agent
         self.gate = gate or HostGate(max_per_host=2, min_delay=0.0)
@@ -195,8 +229,9 @@ class Fetcher:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def get(self, url: str, etag: str | None = None,
-            last_modified: str | None = None) -> FetchResult:
+    def get(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
         """Return the response for url; FetchError (or TransientFetchError) on failure."""
         if self.robots and not RobotsCache.allowed(self.client, url, self.user_agent):
             raise FetchError(f"{url}: disallowed by robots.txt")
@@ -206,8 +241,9 @@ class Fetcher:
         finally:
             slot.release()
 
-    def _get(self, url: str, etag: str | None, last_modified: str | None,
-             waited: bool = False) -> FetchResult:
+    def _get(
+        self, url: str, etag: str | None, last_modified: str | None, waited: bool = False
+    ) -> FetchResult:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -237,8 +273,11 @@ class Fetcher:
                         raise FetchError(f"{url}: response larger than {self.max_bytes} bytes")
                     chunks.append(chunk)
                 return FetchResult(
-                    str(response.url), response.status_code, b"".join(chunks),
-                    response.headers.get("ETag"), response.headers.get("Last-Modified"),
+                    str(response.url),
+                    response.status_code,
+                    b"".join(chunks),
+                    response.headers.get("ETag"),
+                    response.headers.get("Last-Modified"),
                     response.headers.get("Content-Type", ""),
                 )
         except httpx.TimeoutException as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -17,9 +17,9 @@ from extract.events import extract_events
 from extract.gazetteer import default_gazetteer
 from flows.feeds import FeedEntry, parse_feed, read_seed_dir
 from flows.fetch import Fetcher, HostGate, check_url
+from flows.mail import send_source_alert
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
-from flows.mail import send_source_alert
 from flows.store import ArticleIn, SourceChange, Store, open_store
 
 __all__ = ["IngestReport", "ingest"]
@@ -59,7 +59,7 @@ class IngestReport:
     incidents_updated: set[int] = field(default_factory=set)
 
 
-def _retry_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
+def _retry_transient(task, task_run, state) -> bool:
     """Retry only transient fetch faults (timeouts, 5xx, 429), never a 404 or a bad feed."""
     try:
         state.result()
@@ -75,8 +75,9 @@ def _last_attempt(retries: int) -> bool:
 
 
 @task(cache_policy=NONE, retry_condition_fn=_retry_transient)
-def poll_source(source: Source, etag: str | None, last_modified: str | None,
-                settings: Settings) -> Poll:
+def poll_source(
+    source: Source, etag: str | None, last_modified: str | None, settings: Settings
+) -> Poll:
     """Return the source's entries (feed over HTTP, local feed file, or seed folder)."""
     try:
         if source.kind == "seed_dir":
@@ -89,8 +90,12 @@ def poll_source(source: Source, etag: str | None, last_modified: str | None,
             response = fetcher.get(source.location, etag, last_modified)
         if response.status == 304:
             return Poll(source.name, not_modified=True, etag=etag, last_modified=last_modified)
-        return Poll(source.name, tuple(parse_feed(response.content, source.name)),
-                    etag=response.etag, last_modified=response.last_modified)
+        return Poll(
+            source.name,
+            tuple(parse_feed(response.content, source.name)),
+            etag=response.etag,
+            last_modified=response.last_modified,
+        )
     except TransientFetchError as exc:
         if not _last_attempt(settings.retries):
             raise
@@ -102,7 +107,7 @@ def poll_source(source: Source, etag: str | None, last_modified: str | None,
 @task(cache_policy=NONE, retry_condition_fn=_retry_transient)
 def fetch_article(entry: FeedEntry, settings: Settings) -> Fetched:
     """Return the entry's article: the page fetched once and its main text extracted."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     origin = "sidecar" if entry.from_sidecar else None
     try:
         content: str | bytes | None = entry.content
@@ -113,8 +118,9 @@ def fetch_article(entry: FeedEntry, settings: Settings) -> Fetched:
                     content = fetcher.get(entry.link).content
             except FetchError as exc:
                 # A feed that carries the full article still gives us the text.
-                if entry.content is None or (isinstance(exc, TransientFetchError)
-                                             and not _last_attempt(settings.retries)):
+                if entry.content is None or (
+                    isinstance(exc, TransientFetchError) and not _last_attempt(settings.retries)
+                ):
                     raise
         if content is None:
             return Fetched(entry, error=f"{entry.link}: the feed entry has no content")
@@ -133,14 +139,17 @@ def fetch_article(entry: FeedEntry, settings: Settings) -> Fetched:
 
 
 def _fetcher(settings: Settings) -> Fetcher:
-    return Fetcher(user_agent=settings.user_agent, connect_timeout=settings.connect_timeout,
-                   read_timeout=settings.read_timeout, max_bytes=settings.max_response_bytes,
-                   gate=HostGate(settings.max_per_host, settings.min_host_delay),
-                   robots=settings.respect_robots)
+    return Fetcher(
+        user_agent=settings.user_agent,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_bytes=settings.max_response_bytes,
+        gate=HostGate(settings.max_per_host, settings.min_host_delay),
+        robots=settings.respect_robots,
+    )
 
 
-def _article(entry: FeedEntry, text: str, page_date, fixed: str | None,
-             now: datetime) -> ArticleIn:
+def _article(entry: FeedEntry, text: str, page_date, fixed: str | None, now: datetime) -> ArticleIn:
     """Return the article with its publication time: page, else feed, else fetch time."""
     if fixed and entry.published:
         published, origin = entry.published, fixed
@@ -148,19 +157,24 @@ def _article(entry: FeedEntry, text: str, page_date, fixed: str | None,
         if entry.published and entry.published.date() == page_date:
             published = entry.published  # same day: the feed adds the time of day
         else:
-            published = datetime.combine(page_date, time(12, 0), tzinfo=timezone.utc)
+            published = datetime.combine(page_date, time(12, 0), tzinfo=UTC)
         origin = "page"
     elif entry.published:
         published, origin = entry.published, "feed"
     else:
         published, origin = now, "fetched"  # flagged: relative dates may be off
     title = entry.title or text.strip().splitlines()[0][:300]
-    return ArticleIn(url=entry.link, guid=entry.guid, title=title, published=published,
-                     published_from=origin, text=text)
+    return ArticleIn(
+        url=entry.link,
+        guid=entry.guid,
+        title=title,
+        published=published,
+        published_from=origin,
+        text=text,
+    )
 
 
-def store_article(store: Store, source: str, article: ArticleIn,
-                  report: IngestReport) -> None:
+def store_article(store: Store, source: str, article: ArticleIn, report: IngestReport) -> None:
     """Extract the article's events and store both, counting what is new."""
     events = extract_events(article.text, article.published, article.url, store.gazetteer)
     stored = store.add_article(source, article, events)
@@ -210,10 +224,12 @@ def ingest(settings: Settings | None = None, sources: list[Source] | None = None
     store = open_store(settings.resolved_database_url, default_gazetteer())
     report = IngestReport()
     delays = exponential_backoff(backoff_factor=settings.retry_delay)(settings.retries)
-    poll = poll_source.with_options(retries=settings.retries, retry_delay_seconds=delays,
-                                    retry_jitter_factor=0.5)
-    fetch = fetch_article.with_options(retries=settings.retries, retry_delay_seconds=delays,
-                                       retry_jitter_factor=0.5)
+    poll = poll_source.with_options(
+        retries=settings.retries, retry_delay_seconds=delays, retry_jitter_factor=0.5
+    )
+    fetch = fetch_article.with_options(
+        retries=settings.retries, retry_delay_seconds=delays, retry_jitter_factor=0.5
+    )
 
     alert_after = timedelta(hours=settings.source_alert_hours)
     futures = []
@@ -224,12 +240,18 @@ def ingest(settings: Settings | None = None, sources: list[Source] | None = None
         result: Poll = future.result()
         if result.error:
             logger.warning("source %s: %s", source.name, result.error)
-            _tell_ops(settings, source.name, store.record_source(
-                source.name, source.location, error=result.error, alert_after=alert_after))
+            _tell_ops(
+                settings,
+                source.name,
+                store.record_source(
+                    source.name, source.location, error=result.error, alert_after=alert_after
+                ),
+            )
             report.sources_failed[source.name] = result.error
             continue
-        entries = [e for e in result.entries
-                   if not store.known_article(source.name, e.link, e.guid)]
+        entries = [
+            e for e in result.entries if not store.known_article(source.name, e.link, e.guid)
+        ]
         fetched = [fetch.submit(entry, settings) for entry in entries]
         failures = 0
         for item in (f.result() for f in fetched):
@@ -240,17 +262,26 @@ def ingest(settings: Settings | None = None, sources: list[Source] | None = None
             store_article(store, source.name, item.article, report)
         report.articles_failed += failures
         # Keep the old validators while an article failed, so the next poll sees it again.
-        _tell_ops(settings, source.name, store.record_source(
-            source.name, source.location,
-            etag=result.etag if not failures else None,
-            last_modified=result.last_modified if not failures else None,
-        ))
+        _tell_ops(
+            settings,
+            source.name,
+            store.record_source(
+                source.name,
+                source.location,
+                etag=result.etag if not failures else None,
+                last_modified=result.last_modified if not failures else None,
+            ),
+        )
         report.sources_ok.append(source.name)
     _publish_summary(report)
     logger.info(
         "ingest: %d sources ok, %d failed; %d new articles, %d events; incidents %d new, "
         "%d updated",
-        len(report.sources_ok), len(report.sources_failed), report.articles_new, report.events,
-        len(report.incidents_new), len(report.incidents_updated),
+        len(report.sources_ok),
+        len(report.sources_failed),
+        report.articles_new,
+        report.events,
+        len(report.incidents_new),
+        len(report.incidents_updated),
     )
     return report

@@ -13,7 +13,8 @@ __all__ = ["run"]
 
 
 @flow(name="run", log_prints=False)
-def run(settings: Settings, sources: list[Source] | None = None,
-        send: bool = True) -> tuple[IngestReport, DigestReport]:
+def run(
+    settings: Settings, sources: list[Source] | None = None, send: bool = True
+) -> tuple[IngestReport, DigestReport]:
     """Ingest every source, then write and send the digest."""
     return ingest(settings, sources), digest(settings, send=send)

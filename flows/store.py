@@ -11,28 +11,29 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import (
-    text,
     JSON,
     Boolean,
-    TypeDecorator,
     Date,
     DateTime,
     ForeignKey,
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     create_engine,
     event,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -61,7 +62,7 @@ SENDING_LEASE = timedelta(minutes=15)
 
 def utcnow() -> datetime:
     """Return the current UTC time (aware)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _offset_minutes(when: datetime) -> int:
@@ -69,7 +70,7 @@ def _offset_minutes(when: datetime) -> int:
     return int(offset.total_seconds() // 60) if offset else 0
 
 
-def _local(row: "ArticleRow") -> datetime:
+def _local(row: ArticleRow) -> datetime:
     """Return the article's publication time in its own timezone."""
     return row.published.astimezone(timezone(timedelta(minutes=row.published_offset or 0)))
 
@@ -90,15 +91,15 @@ class UtcDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -327,9 +328,16 @@ class Store:
                 row.url, row.etag, row.last_modified = url, None, None
             return row.etag, row.last_modified
 
-    def record_source(self, name: str, url: str, *, error: str | None = None,
-                      etag: str | None = None, last_modified: str | None = None,
-                      alert_after: timedelta | None = None) -> SourceChange | None:
+    def record_source(
+        self,
+        name: str,
+        url: str,
+        *,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        alert_after: timedelta | None = None,
+    ) -> SourceChange | None:
         """Record a poll's outcome: success (with the new validators) or the error.
 
         Returns SourceChange("alert") the first time a source has been failing for longer than
@@ -344,8 +352,7 @@ class Store:
                 s.add(row)
             now = utcnow()
             if error is None:
-                change = (SourceChange("recovered", row.failing_since, None)
-                          if row.alerted else None)
+                change = SourceChange("recovered", row.failing_since, None) if row.alerted else None
                 row.last_success, row.consecutive_failures = now, 0
                 row.failing_since, row.alerted = None, None
                 if etag is not None or last_modified is not None:
@@ -354,8 +361,11 @@ class Store:
             row.last_failure, row.last_error = now, error
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
             row.failing_since = row.failing_since or now
-            if alert_after is not None and row.alerted is None and \
-                    now - row.failing_since >= alert_after:
+            if (
+                alert_after is not None
+                and row.alerted is None
+                and now - row.failing_since >= alert_after
+            ):
                 row.alerted = now
                 return SourceChange("alert", row.failing_since, error)
             return None
@@ -369,8 +379,15 @@ class Store:
                 .all()
             )
             return [
-                SourceHealth(r.name, r.url, r.last_success, r.last_failure,
-                             r.last_error, r.consecutive_failures or 0, counts.get(r.id, 0))
+                SourceHealth(
+                    r.name,
+                    r.url,
+                    r.last_success,
+                    r.last_failure,
+                    r.last_error,
+                    r.consecutive_failures or 0,
+                    counts.get(r.id, 0),
+                )
                 for r in s.scalars(select(SourceRow).order_by(SourceRow.name))
             ]
 
@@ -388,8 +405,9 @@ class Store:
                 )
             return s.scalar(query.limit(1)) is not None
 
-    def add_article(self, source: str, article: ArticleIn,
-                    events: list[Event]) -> tuple[int, list[int], list[int]] | None:
+    def add_article(
+        self, source: str, article: ArticleIn, events: list[Event]
+    ) -> tuple[int, list[int], list[int]] | None:
         """Store an article and its events, merging each into an incident.
 
         Returns (article id, new incident ids, touched incident ids), or None when the article
@@ -407,11 +425,16 @@ class Store:
                 return None
             source_id = s.scalar(select(SourceRow.id).where(SourceRow.name == source))
             row = ArticleRow(
-                source_id=source_id, url=article.url, guid=article.guid, title=article.title,
+                source_id=source_id,
+                url=article.url,
+                guid=article.guid,
+                title=article.title,
                 published=article.published,
                 published_offset=_offset_minutes(article.published),
                 published_from=article.published_from,
-                fetched=now, text_hash=digest, text=article.text,
+                fetched=now,
+                text_hash=digest,
+                text=article.text,
             )
             s.add(row)
             try:
@@ -423,17 +446,25 @@ class Store:
             touched: list[int] = []
             for ev in events:
                 incident_id, created = self._merge_event(s, ev, ref, now)
-                s.add(EventRow(article_id=row.id, incident_id=incident_id,
-                               site_id=ev.site.id if ev.site else None,
-                               date_start=ev.date_start, date_end=ev.date_end,
-                               recent=ev.recent, data=ev.to_dict()))
+                s.add(
+                    EventRow(
+                        article_id=row.id,
+                        incident_id=incident_id,
+                        site_id=ev.site.id if ev.site else None,
+                        date_start=ev.date_start,
+                        date_end=ev.date_end,
+                        recent=ev.recent,
+                        data=ev.to_dict(),
+                    )
+                )
                 s.flush()
                 self._refresh_incident(s, incident_id, now)
                 (new_ids if created else touched).append(incident_id)
             return row.id, new_ids, [i for i in touched if i not in new_ids]
 
-    def _merge_event(self, s: Session, ev: Event, ref: SourceRef,
-                     now: datetime) -> tuple[int, bool]:
+    def _merge_event(
+        self, s: Session, ev: Event, ref: SourceRef, now: datetime
+    ) -> tuple[int, bool]:
         window = (ev.date_start - timedelta(days=1), ev.date_end + timedelta(days=1))
         rows = s.scalars(
             select(IncidentRow).where(
@@ -444,9 +475,15 @@ class Store:
         found = match_incident(ev, candidates, ref.url)
         if found is not None and found.id is not None:
             return found.id, False
-        row = IncidentRow(site_id=ev.site.id if ev.site else None, date_start=ev.date_start,
-                          date_end=ev.date_end, newsworthy=ev.recent, summary=ev.to_dict(),
-                          first_seen=now, updated=now)
+        row = IncidentRow(
+            site_id=ev.site.id if ev.site else None,
+            date_start=ev.date_start,
+            date_end=ev.date_end,
+            newsworthy=ev.recent,
+            summary=ev.to_dict(),
+            first_seen=now,
+            updated=now,
+        )
         s.add(row)
         s.flush()
         return row.id, True
@@ -472,15 +509,17 @@ class Store:
         ).tuples():
             site = self.gazetteer.get(ev_row.site_id) if ev_row.site_id else None
             reports.append(
-                Report(event_from_dict(ev_row.data, site),
-                       SourceRef(art.url, art.title, _local(art)))
+                Report(
+                    event_from_dict(ev_row.data, site), SourceRef(art.url, art.title, _local(art))
+                )
             )
         return Incident(row.id, tuple(reports), row.first_seen, row.updated)
 
     # -- incidents ---------------------------------------------------------------------------
 
-    def incidents(self, since: date | None = None, until: date | None = None,
-                  ids: list[int] | None = None) -> list[Incident]:
+    def incidents(
+        self, since: date | None = None, until: date | None = None, ids: list[int] | None = None
+    ) -> list[Incident]:
         """Return incidents whose dates meet since..until (or with the given ids), oldest first."""
         with self.session() as s:
             query = select(IncidentRow).order_by(IncidentRow.date_start, IncidentRow.id)
@@ -511,13 +550,15 @@ class Store:
             for item in s.scalars(select(DigestItemRow).order_by(DigestItemRow.id)):
                 snapshots[item.incident_id] = item.snapshot
             rows = s.scalars(
-                select(IncidentRow).where(IncidentRow.newsworthy.is_(True))
+                select(IncidentRow)
+                .where(IncidentRow.newsworthy.is_(True))
                 .order_by(IncidentRow.date_start, IncidentRow.id)
             )
             return [self._incident(s, r) for r in rows], snapshots
 
-    def create_digest(self, items: list[tuple[int, str, dict[str, Any]]],
-                      render: Any, message_id: Any) -> int | None:
+    def create_digest(
+        self, items: list[tuple[int, str, dict[str, Any]]], render: Any, message_id: Any
+    ) -> int | None:
         """Store a digest, what it shows, and one pending delivery per active subscriber.
 
         ``items`` are (incident id, "new"|"updated", snapshot); ``render(digest_id)`` returns
@@ -541,15 +582,29 @@ class Store:
             s.add(digest)
             s.flush()
             rendered = render(digest.id)
-            digest.subject, digest.text, digest.html = (rendered.subject, rendered.text,
-                                                         rendered.html)
+            digest.subject, digest.text, digest.html = (
+                rendered.subject,
+                rendered.text,
+                rendered.html,
+            )
             for incident_id, kind, snapshot in items:
-                s.add(DigestItemRow(digest_id=digest.id, incident_id=incident_id, kind=kind,
-                                    snapshot=snapshot))
-            for sub in s.scalars(select(SubscriberRow).where(SubscriberRow.active.is_(True))
-                                 .order_by(SubscriberRow.id)):
-                s.add(DeliveryRow(digest_id=digest.id, subscriber_id=sub.id,
-                                  message_id=message_id(digest.id, sub.email)))
+                s.add(
+                    DigestItemRow(
+                        digest_id=digest.id, incident_id=incident_id, kind=kind, snapshot=snapshot
+                    )
+                )
+            for sub in s.scalars(
+                select(SubscriberRow)
+                .where(SubscriberRow.active.is_(True))
+                .order_by(SubscriberRow.id)
+            ):
+                s.add(
+                    DeliveryRow(
+                        digest_id=digest.id,
+                        subscriber_id=sub.id,
+                        message_id=message_id(digest.id, sub.email),
+                    )
+                )
             return digest.id
 
     def digest(self, digest_id: int) -> DigestRow | None:
@@ -588,8 +643,12 @@ class Store:
                     lock.invalidate()  # closes the connection: no lock goes back to the pool
             return
         database = self.engine.url.database
-        if self.engine.dialect.name != "sqlite" or fcntl is None or not database \
-                or database == ":memory:":
+        if (
+            self.engine.dialect.name != "sqlite"
+            or fcntl is None
+            or not database
+            or database == ":memory:"
+        ):
             yield  # no lock: claims still hold, and dead runs' claims wait out SENDING_LEASE
             return
         with open(f"{database}.senders", "a") as lock_file:
@@ -604,8 +663,11 @@ class Store:
     def _release_claims(self) -> None:
         """Put deliveries claimed by runs that died mid-send back to pending (none is running)."""
         with self.session() as s, s.begin():
-            s.execute(update(DeliveryRow).where(DeliveryRow.status == "sending")
-                      .values(status="pending", claimed=None))
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.status == "sending")
+                .values(status="pending", claimed=None)
+            )
 
     def claim_delivery(self, delivery_id: int) -> bool:
         """Claim a delivery for this run; return False if another run has it or it was sent.
@@ -619,7 +681,8 @@ class Store:
                 (DeliveryRow.status == "sending") & (DeliveryRow.claimed < now - SENDING_LEASE)
             )
             result = s.execute(
-                update(DeliveryRow).where(DeliveryRow.id == delivery_id, claimable)
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id, claimable)
                 .values(status="sending", claimed=now)
                 .execution_options(synchronize_session=False)
             )
@@ -639,7 +702,8 @@ class Store:
         with self.session() as s:
             rows = s.execute(
                 select(DeliveryRow.status, func.count())
-                .where(DeliveryRow.digest_id == digest_id).group_by(DeliveryRow.status)
+                .where(DeliveryRow.digest_id == digest_id)
+                .group_by(DeliveryRow.status)
             ).tuples()
             return dict(rows)
 
@@ -669,8 +733,11 @@ class Store:
         """Return active subscribers' addresses."""
         with self.session() as s:
             return list(
-                s.scalars(select(SubscriberRow.email).where(SubscriberRow.active.is_(True))
-                          .order_by(SubscriberRow.email))
+                s.scalars(
+                    select(SubscriberRow.email)
+                    .where(SubscriberRow.active.is_(True))
+                    .order_by(SubscriberRow.email)
+                )
             )
 
     def iter_articles(self) -> Iterator[tuple[str, str, datetime]]:

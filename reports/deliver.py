@@ -8,9 +8,9 @@ import smtplib
 import ssl
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from datetime import datetime, timezone
 from pathlib import Path
 
 from extract.errors import DeliveryError, InputError
@@ -26,7 +26,9 @@ __all__ = [
     "write_digest_files",
 ]
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"
+)
 
 
 def validate_email(address: str) -> str:
@@ -46,14 +48,20 @@ def message_id(digest_id: int, email: str) -> str:
     return f"<digest-{digest_id}-{token}@basewatch>"
 
 
-def build_message(rendered: RenderedDigest, *, sender: str, to: str | None,
-                  msg_id: str | None = None, date: datetime | None = None) -> EmailMessage:
+def build_message(
+    rendered: RenderedDigest,
+    *,
+    sender: str,
+    to: str | None,
+    msg_id: str | None = None,
+    date: datetime | None = None,
+) -> EmailMessage:
     """Return a multipart/alternative message (text, then HTML); headers are single lines."""
     message = EmailMessage()
     message["Subject"] = one_line(rendered.subject)
     message["From"] = one_line(sender)
     message["To"] = one_line(to) if to else "undisclosed-recipients:;"
-    message["Date"] = format_datetime(date or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(date or datetime.now(UTC))
     message["Message-ID"] = msg_id or make_msgid(domain="basewatch")
     message["List-Id"] = "basewatch digest <digest.basewatch>"
     message.set_content(rendered.text)
@@ -70,8 +78,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(temp, path)
 
 
-def write_digest_files(rendered: RenderedDigest, message: EmailMessage, folder: Path,
-                       digest_id: int) -> Path:
+def write_digest_files(
+    rendered: RenderedDigest, message: EmailMessage, folder: Path, digest_id: int
+) -> Path:
     """Write digest-NNNN.html, .txt and .eml to folder; return the .html path."""
     stem = folder / f"digest-{digest_id:04d}"
     try:

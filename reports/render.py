@@ -112,8 +112,12 @@ def _view(item: DigestItem) -> dict[str, Any]:
         "perpetrator": _perpetrator(data),
         "spread": data.get("spread", {}),
         "sources": [
-            {"title": one_line(s["title"]) or s["url"], "url": one_line(s["url"]),
-             "href": safe_href(s["url"]), "published": _day(s["published"][:10])}
+            {
+                "title": one_line(s["title"]) or s["url"],
+                "url": one_line(s["url"]),
+                "href": safe_href(s["url"]),
+                "published": _day(s["published"][:10]),
+            }
             for s in data["sources"]
         ],
     }
@@ -156,8 +160,9 @@ def render_digest(digest: Digest, digest_id: int | None = None) -> RenderedDiges
     )
 
 
-def render_source_alert(kind: str, source: str, error: str | None,
-                        since: datetime | None) -> RenderedDigest:
+def render_source_alert(
+    kind: str, source: str, error: str | None, since: datetime | None
+) -> RenderedDigest:
     """Return the ops mail saying a source has been failing ("alert") or works again."""
     name = one_line(source)
     when = since.strftime("%-d %b %Y %H:%M UTC") if since else "an unknown time"
@@ -165,8 +170,13 @@ def render_source_alert(kind: str, source: str, error: str | None,
         subject = f"basewatch: source {name} failing since {when}"
     else:
         subject = f"basewatch: source {name} works again"
-    context = {"kind": kind, "source": name, "error": one_line(error), "since": when,
-               "subject": subject}
+    context = {
+        "kind": kind,
+        "source": name,
+        "error": one_line(error),
+        "since": when,
+        "subject": subject,
+    }
     return RenderedDigest(
         subject=subject,
         text=_ENV.get_template("source_alert.txt.j2").render(context),

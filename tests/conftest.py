@@ -229,8 +229,13 @@ class _Handler(BaseHTTPRequestHandler):
                 count = self.site.busy_served.get(self.path, 0)
                 self.site.busy_served[self.path] = count + 1
             if count == 0:
-                self._send(503, b"busy", "text/plain", etag=False,
-                           headers={"Retry-After": query.get("after", ["1"])[0]})
+                self._send(
+                    503,
+                    b"busy",
+                    "text/plain",
+                    etag=False,
+                    headers={"Retry-After": query.get("after", ["1"])[0]},
+                )
             else:
                 items = [self.site.article_item(name) for name in DEFAULT_FEED]
                 self._send(200, self.site.feed_xml(items), "application/rss+xml")

@@ -299,8 +299,12 @@ def seed_settings(tmp_path_factory: pytest.TempPathFactory, settings_builder) ->
 @pytest.fixture
 def seed_data(seed_settings: Settings) -> list[str]:
     """The --data-dir option for the seed database."""
-    return ["--data-dir", str(seed_settings.data_dir),
-            "--database-url", seed_settings.resolved_database_url]
+    return [
+        "--data-dir",
+        str(seed_settings.data_dir),
+        "--database-url",
+        seed_settings.resolved_database_url,
+    ]
 
 
 def test_events_json(seed_data: list[str]) -> None:

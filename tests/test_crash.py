@@ -9,10 +9,11 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from conftest import Site, SmtpSink
+
 from extract.gazetteer import default_gazetteer
 from flows.digest import digest
 from flows.ingest import ingest
@@ -51,7 +52,9 @@ def _wait_for(condition: Callable[[], bool], process: subprocess.Popen, limit: f
 
 
 def test_killed_run_resumes_with_the_rest_and_sends_no_one_twice(
-    site: Site, settings: Callable[..., Settings], smtp_factory: Callable[[], SmtpSink],
+    site: Site,
+    settings: Callable[..., Settings],
+    smtp_factory: Callable[[], SmtpSink],
     tmp_path: Path,
 ) -> None:
     holding = HoldingSink(hold={"two@example.com"}).start()
@@ -67,13 +70,19 @@ def test_killed_run_resumes_with_the_rest_and_sends_no_one_twice(
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
         env.update(
             BASEWATCH_DATA_DIR=str(config.data_dir),
-            BASEWATCH_DATABASE_URL=config.resolved_database_url, BASEWATCH_SMTP_HOST="127.0.0.1",
-            BASEWATCH_SMTP_PORT=str(holding.port), BASEWATCH_SMTP_SECURITY="none",
+            BASEWATCH_DATABASE_URL=config.resolved_database_url,
+            BASEWATCH_SMTP_HOST="127.0.0.1",
+            BASEWATCH_SMTP_PORT=str(holding.port),
+            BASEWATCH_SMTP_SECURITY="none",
             PREFECT_HOME=str(tmp_path / "prefect-home"),
         )
         process = subprocess.Popen(
             [sys.executable, "-c", "from flows.cli import main; main()", "digest"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         # One message is accepted, the second is held at DATA: kill the run right there.
         _wait_for(holding.holding.is_set, process, limit=180)

@@ -189,8 +189,9 @@ def test_robots_txt_disallow_is_honoured(robots: Site) -> None:
     site = robots
     site.robots = "User-agent: *\nDisallow: /articles/asad-rockets-2021-03-03.html\n"
     before = len(site.requests)
-    with Fetcher(user_agent="basewatch-test", connect_timeout=1, read_timeout=1,
-                 max_bytes=1_000_000) as fetcher:
+    with Fetcher(
+        user_agent="basewatch-test", connect_timeout=1, read_timeout=1, max_bytes=1_000_000
+    ) as fetcher:
         with pytest.raises(FetchError, match="robots.txt") as caught:
             fetcher.get(site.article_url("asad-rockets-2021-03-03"))
         assert not isinstance(caught.value, TransientFetchError)
@@ -201,8 +202,13 @@ def test_robots_txt_disallow_is_honoured(robots: Site) -> None:
 def test_robots_txt_can_be_ignored_by_setting(robots: Site) -> None:
     site = robots
     site.robots = "User-agent: *\nDisallow: /\n"
-    with Fetcher(user_agent="basewatch-test", connect_timeout=1, read_timeout=1,
-                 max_bytes=1_000_000, robots=False) as fetcher:
+    with Fetcher(
+        user_agent="basewatch-test",
+        connect_timeout=1,
+        read_timeout=1,
+        max_bytes=1_000_000,
+        robots=False,
+    ) as fetcher:
         assert fetcher.get(site.article_url("asad-rockets-2021-03-03")).status == 200
 
 

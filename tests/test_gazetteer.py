@@ -1,12 +1,11 @@
 """The site gazetteer: every entry complete, names unambiguous, sources public."""
 
 import re
+from importlib import resources
 
 import yaml
 
 from extract.gazetteer import REQUIRED_KEYS, default_gazetteer, parse_gazetteer
-
-from importlib import resources
 
 
 def _entries() -> list[dict]:

@@ -41,8 +41,17 @@ from reports.render import render_digest
 
 SUBSCRIBERS = ("ana@example.com", "bo@example.org")
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = {"sources", "articles", "events", "incidents", "digests", "digest_items", "subscribers",
-          "deliveries", "alembic_version"}
+TABLES = {
+    "sources",
+    "articles",
+    "events",
+    "incidents",
+    "digests",
+    "digest_items",
+    "subscribers",
+    "deliveries",
+    "alembic_version",
+}
 
 
 def _wait_until(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
@@ -185,8 +194,14 @@ def test_published_comes_back_as_the_same_instant_with_its_offset(
             text(f"ALTER DATABASE \"{database}\" SET timezone TO 'America/Los_Angeles'")
         )
     store.engine.dispose()
-    article = ArticleIn(url="https://a.example/1", guid=None, title="t", published=when,
-                        published_from="sidecar", text="Some text.")
+    article = ArticleIn(
+        url="https://a.example/1",
+        guid=None,
+        title="t",
+        published=when,
+        published_from="sidecar",
+        text="Some text.",
+    )
     store.add_article("wire", article, [])
 
     [(_, _, stored)] = list(store.iter_articles())
@@ -194,13 +209,17 @@ def test_published_comes_back_as_the_same_instant_with_its_offset(
     assert stored.utcoffset() == when.utcoffset()  # in the article's own timezone
     with store.engine.connect() as connection:
         assert connection.scalar(text("SHOW timezone")) == "America/Los_Angeles"
-        column = connection.scalar(text(
-            "SELECT data_type FROM information_schema.columns "
-            "WHERE table_name = 'articles' AND column_name = 'published'"
-        ))
-        utc = connection.scalar(text(
-            "SELECT to_char(published AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI') FROM articles"
-        ))
+        column = connection.scalar(
+            text(
+                "SELECT data_type FROM information_schema.columns "
+                "WHERE table_name = 'articles' AND column_name = 'published'"
+            )
+        )
+        utc = connection.scalar(
+            text(
+                "SELECT to_char(published AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI') FROM articles"
+            )
+        )
     assert column == "timestamp with time zone"
     assert utc == when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
@@ -209,7 +228,9 @@ def test_published_comes_back_as_the_same_instant_with_its_offset(
 
 
 def test_pipeline_mails_each_subscriber_once_and_a_second_digest_nothing(
-    postgres_url: str, site: Site, settings: Callable[..., Settings],
+    postgres_url: str,
+    site: Site,
+    settings: Callable[..., Settings],
     smtp_factory: Callable[[], SmtpSink],
 ) -> None:
     sink = smtp_factory()
@@ -239,14 +260,22 @@ def test_pipeline_mails_each_subscriber_once_and_a_second_digest_nothing(
 
 def _waiting_on_advisory_lock(admin: Any, database: str) -> bool:
     with admin.connect() as connection:
-        return bool(connection.scalar(text(
-            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-            "WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = :db"
-        ), {"db": database}))
+        return bool(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                    "WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = :db"
+                ),
+                {"db": database},
+            )
+        )
 
 
 def test_two_runs_creating_a_digest_at_once_create_one(
-    postgres_url: str, postgres_admin: Any, site: Site, settings: Callable[..., Settings],
+    postgres_url: str,
+    postgres_admin: Any,
+    site: Site,
+    settings: Callable[..., Settings],
 ) -> None:
     feed = site.add_feed([site.article_item(name) for name in DEFAULT_FEED])
     config = _settings_on(settings, postgres_url, feed)
@@ -261,8 +290,10 @@ def test_two_runs_creating_a_digest_at_once_create_one(
     def render_once_the_other_waits(digest_id: int) -> Any:
         # Inside the first transaction: hold it until the second run is blocked on the lock.
         rendering.set()
-        _wait_until(lambda: _waiting_on_advisory_lock(postgres_admin, database),
-                    "the second run to wait for the digest lock")
+        _wait_until(
+            lambda: _waiting_on_advisory_lock(postgres_admin, database),
+            "the second run to wait for the digest lock",
+        )
         return render_digest(selected, digest_id)
 
     results: dict[str, int | None] = {}
@@ -305,7 +336,9 @@ class HoldingSink(SmtpSink):
 
 
 def test_two_runs_sending_at_once_send_each_delivery_once(
-    any_database: str, site: Site, settings: Callable[..., Settings],
+    any_database: str,
+    site: Site,
+    settings: Callable[..., Settings],
 ) -> None:
     url = any_database  # the claim is the same UPDATE on SQLite
     sink = HoldingSink(hold={SUBSCRIBERS[0]}).start()
@@ -335,7 +368,9 @@ def test_two_runs_sending_at_once_send_each_delivery_once(
 
 
 def test_two_digest_flows_at_the_same_moment_mail_each_subscriber_once(
-    postgres_url: str, site: Site, settings: Callable[..., Settings],
+    postgres_url: str,
+    site: Site,
+    settings: Callable[..., Settings],
     smtp_factory: Callable[[], SmtpSink],
 ) -> None:
     sink = smtp_factory()
@@ -374,7 +409,8 @@ def test_a_claim_older_than_the_lease_is_taken_over(any_database: str) -> None:
     assert store.claim_delivery(first.delivery_id) is False  # a live run has it
     with store.engine.begin() as connection:
         connection.execute(
-            update(DeliveryRow).where(DeliveryRow.id == first.delivery_id)
+            update(DeliveryRow)
+            .where(DeliveryRow.id == first.delivery_id)
             .values(claimed=datetime.now(UTC) - SENDING_LEASE - timedelta(seconds=1))
         )
     assert store.claim_delivery(first.delivery_id) is True  # its run died long ago
@@ -398,7 +434,9 @@ with store.sending():
 
 
 def test_a_killed_senders_claim_is_retried_by_the_next_run_at_once(
-    postgres_url: str, site: Site, settings: Callable[..., Settings],
+    postgres_url: str,
+    site: Site,
+    settings: Callable[..., Settings],
     smtp_factory: Callable[[], SmtpSink],
 ) -> None:
     sink = smtp_factory()
@@ -409,8 +447,14 @@ def test_a_killed_senders_claim_is_retried_by_the_next_run_at_once(
     assert digest(config, send=False).digest_id == 1
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "BASEWATCH_"))}
-    process = subprocess.Popen([sys.executable, "-c", CLAIM_AND_HANG, postgres_url], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLAIM_AND_HANG, postgres_url],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         claimed = process.stdout.readline().strip()
         assert claimed == SUBSCRIBERS[0], process.stderr.read()

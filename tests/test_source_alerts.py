@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from conftest import Site, SmtpSink
+
 from flows.ingest import ingest
 from flows.settings import Settings
 
@@ -17,8 +18,9 @@ def test_one_alert_per_run_of_failures_and_one_recovery_note(
     feed = site.add_feed([site.article_item("asad-rockets-2021-03-03")])
     key = feed.rsplit("/", 1)[1].removesuffix(".xml")
     items = site.feeds.pop(key)  # the feed is down (404) for now
-    config = settings([{"name": "flaky", "url": feed}], smtp=smtp_server, ops_email=OPS,
-                      source_alert_hours=0)
+    config = settings(
+        [{"name": "flaky", "url": feed}], smtp=smtp_server, ops_email=OPS, source_alert_hours=0
+    )
 
     ingest(config)
     ingest(config)  # still failing: no second alert
@@ -38,8 +40,12 @@ def test_one_alert_per_run_of_failures_and_one_recovery_note(
 def test_no_alert_before_the_configured_period(
     site: Site, settings: Callable[..., Settings], smtp_server: SmtpSink
 ) -> None:
-    config = settings([{"name": "down", "url": site.url("/status/404")}], smtp=smtp_server,
-                      ops_email=OPS, source_alert_hours=6)
+    config = settings(
+        [{"name": "down", "url": site.url("/status/404")}],
+        smtp=smtp_server,
+        ops_email=OPS,
+        source_alert_hours=6,
+    )
     ingest(config)
     ingest(config)
     assert smtp_server.for_recipient(OPS) == []

@@ -57,10 +57,12 @@ def upgrade() -> None:
     op.create_table(
         "events",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), nullable=False,
-                  index=True),
-        sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id"), nullable=False,
-                  index=True),
+        sa.Column(
+            "article_id", sa.Integer, sa.ForeignKey("articles.id"), nullable=False, index=True
+        ),
+        sa.Column(
+            "incident_id", sa.Integer, sa.ForeignKey("incidents.id"), nullable=False, index=True
+        ),
         sa.Column("site_id", sa.String(100)),
         sa.Column("date_start", sa.Date, nullable=False),
         sa.Column("date_end", sa.Date, nullable=False),
@@ -78,10 +80,10 @@ def upgrade() -> None:
     op.create_table(
         "digest_items",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id"), nullable=False,
-                  index=True),
-        sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id"), nullable=False,
-                  index=True),
+        sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id"), nullable=False, index=True),
+        sa.Column(
+            "incident_id", sa.Integer, sa.ForeignKey("incidents.id"), nullable=False, index=True
+        ),
         sa.Column("kind", sa.String(10), nullable=False),
         sa.Column("snapshot", sa.JSON, nullable=False),
         sa.UniqueConstraint("digest_id", "incident_id"),
@@ -96,8 +98,7 @@ def upgrade() -> None:
     op.create_table(
         "deliveries",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id"), nullable=False,
-                  index=True),
+        sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id"), nullable=False, index=True),
         sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id"), nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("sent", TS),
@@ -108,6 +109,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("deliveries", "subscribers", "digest_items", "digests", "events", "incidents",
-                  "articles", "sources"):
+    for table in (
+        "deliveries",
+        "subscribers",
+        "digest_items",
+        "digests",
+        "events",
+        "incidents",
+        "articles",
+        "sources",
+    ):
         op.drop_table(table)
