@@ -71,6 +71,20 @@ def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> N
             report.sent += 1
 
 
+def _write_files(store: Store, settings: Settings, digest_id: int) -> Path:
+    """Write a stored digest's .html, .txt and .eml files; return the .html path."""
+    row = store.digest(digest_id)
+    rendered = RenderedDigest(row.subject, row.text, row.html)
+    message = build_message(
+        rendered,
+        sender=settings.mail_from,
+        to=None,
+        msg_id=message_id(digest_id, "archive"),
+        date=row.created,
+    )
+    return write_digest_files(rendered, message, settings.digest_dir, digest_id)
+
+
 @flow(name="digest", log_prints=False)
 def digest(
     settings: Settings | None = None, dry_run: bool = False, send: bool = True
@@ -94,16 +108,7 @@ def digest(
             items, lambda new_id: render_digest(selected, new_id), message_id
         )
         if digest_id is not None:
-            row = store.digest(digest_id)
-            rendered = RenderedDigest(row.subject, row.text, row.html)
-            message = build_message(
-                rendered,
-                sender=settings.mail_from,
-                to=None,
-                msg_id=message_id(digest_id, "archive"),
-                date=now,
-            )
-            report.path = write_digest_files(rendered, message, settings.digest_dir, digest_id)
+            report.path = _write_files(store, settings, digest_id)
             report.digest_id = digest_id
             logger.info(
                 "digest %d: %d new, %d updated -> %s",
@@ -114,6 +119,11 @@ def digest(
             )
     else:
         logger.info("digest: nothing new or updated since the last digest")
+    # A run killed between storing its digest and writing the files left them missing (only
+    # the newest digest can be in that state; older files an operator removed stay removed).
+    for digest_id in store.digest_ids()[-1:]:
+        if not (settings.digest_dir / f"digest-{digest_id:04d}.html").exists():
+            _write_files(store, settings, digest_id)
     if send:
         deliver_pending(store, settings, report)
     report.pending = len(store.pending_deliveries())

@@ -607,6 +607,11 @@ class Store:
                 )
             return digest.id
 
+    def digest_ids(self) -> list[int]:
+        """Return the ids of every stored digest, oldest first."""
+        with self.session() as s:
+            return list(s.scalars(select(DigestRow.id).order_by(DigestRow.id)))
+
     def digest(self, digest_id: int) -> DigestRow | None:
         """Return a stored digest."""
         with self.session() as s:

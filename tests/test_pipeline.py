@@ -251,3 +251,16 @@ def test_feed_time_keeps_the_articles_timezone(
     [incident] = store_of(config).incidents()
     assert incident.summary.site.id == "erbil-air-base"
     assert incident.summary.date_start == date(2021, 2, 15)
+
+
+def test_digest_files_lost_in_a_crash_are_written_by_the_next_run(
+    settings: Callable[..., Settings], seed_dir: Path
+) -> None:
+    config = settings([{"name": "medialine", "path": str(seed_dir)}])
+    ingest(config)
+    first = digest(config)
+    for path in first.path.parent.glob("digest-0001.*"):
+        path.unlink()  # as if the run died right after storing the digest
+    again = digest(config)
+    assert again.digest_id is None  # nothing new: no second digest
+    assert {p.suffix for p in first.path.parent.glob("digest-0001.*")} == {".html", ".txt", ".eml"}
