@@ -660,3 +660,58 @@ def eval_command(
         raise SystemExit(1)
     if floors:
         click.echo("all figures at or above their floors")
+
+
+@main.command()
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(path_type=Path),
+    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
+)
+@click.pass_obj
+def serve(ctx: Context, sources_path: Path | None) -> None:
+    """Run the ingest and digest flows on their schedules until Ctrl-C.
+
+    Schedules come from BASEWATCH_INGEST_CRON (default every 15 minutes),
+    BASEWATCH_DIGEST_CRON (default 07:00) and BASEWATCH_TIMEZONE (default UTC). Without
+    PREFECT_API_URL, a local Prefect server (with its UI) is started and stopped with it.
+    """
+    from contextlib import nullcontext
+
+    from flows.sources import load_sources
+
+    settings = _settings(ctx, sources_path)
+    try:
+        load_sources(settings.sources)  # fail now, not at the first scheduled run
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    # Scheduled runs read their settings from the environment of this process.
+    os.environ["BASEWATCH_SOURCES"] = str(settings.sources.resolve())
+    os.environ["BASEWATCH_DATA_DIR"] = str(settings.data_dir.resolve())
+    if settings.database_url:
+        os.environ["BASEWATCH_DATABASE_URL"] = settings.database_url
+    _prepare_prefect(settings)
+    from flows.serve import local_server, serve_deployments
+
+    api_url = os.environ.get("PREFECT_API_URL")
+    server = (
+        nullcontext(api_url)
+        if api_url
+        else local_server(Path(os.environ["PREFECT_HOME"]) / "server.log")
+    )
+    try:
+        with server as url:
+            os.environ["PREFECT_API_URL"] = url  # before Prefect is imported below
+            click.echo(
+                f"serving basewatch-ingest ({settings.ingest_cron}) and basewatch-digest "
+                f"({settings.digest_cron}), timezone {settings.timezone}; Prefect UI at "
+                f"{url.removesuffix('/api')}; Ctrl-C to stop"
+            )
+            try:
+                serve_deployments(settings)
+            except KeyboardInterrupt:
+                pass
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    click.echo("stopped")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extract.errors import ConfigError
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
     retry_delay: float = 2.0
     max_workers: int = 4
 
+    # Schedules for `basewatch serve` (cron, in the named timezone; DST is handled by it).
+    ingest_cron: str = "*/15 * * * *"
+    digest_cron: str = "0 7 * * *"
+    timezone: str = "UTC"
+
     # Ops: one mail when a source has failed for this long, and one when it works again.
     ops_email: str | None = None
     source_alert_hours: float = 6.0
@@ -46,6 +52,25 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout: float = 30.0
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name like Asia/Baghdad)")
+        return value
+
+    @field_validator("ingest_cron", "digest_cron")
+    @classmethod
+    def _five_field_cron(cls, value: str) -> str:
+        # Five fields; Prefect checks the rest when `basewatch serve` builds the schedule.
+        if not re.fullmatch(r"\s*(?:[\w*/,\-?]+\s+){4}[\w*/,\-?]+\s*", value):
+            raise ValueError(f"not a five-field cron expression: {value!r}")
+        return value.strip()
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,113 @@
+"""`basewatch serve`: the ingest and digest flows as Prefect deployments on cron schedules.
+
+Prefect's ephemeral server runs no scheduler, so serving needs a real one: the one at
+PREFECT_API_URL if set, else a local `prefect server start` that basewatch starts and stops.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from extract.errors import BasewatchError
+from flows.settings import Settings
+
+__all__ = ["build_deployments", "local_server", "serve_deployments"]
+
+SERVER_START_SECONDS = 90
+
+
+def build_deployments(settings: Settings) -> list[Any]:
+    """Return the ingest and digest deployments with their schedules from the settings.
+
+    Parameters stay empty: each run reads its settings from the BASEWATCH_* environment of the
+    serving process, so no secret is stored in Prefect's database.
+    """
+    from prefect.schedules import Cron
+
+    from flows.digest import digest
+    from flows.ingest import ingest
+
+    return [
+        ingest.to_deployment(
+            name="basewatch-ingest",
+            schedule=Cron(settings.ingest_cron, timezone=settings.timezone),
+            description="Poll every source and store new articles, events and incidents.",
+            tags=["basewatch"],
+        ),
+        digest.to_deployment(
+            name="basewatch-digest",
+            # A named timezone keeps the daily digest at the same local hour across DST.
+            schedule=Cron(settings.digest_cron, timezone=settings.timezone),
+            description="Write and send the digest of what is new or updated.",
+            tags=["basewatch"],
+        ),
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def local_server(log_path: Path) -> Iterator[str]:
+    """Start `prefect server start` on 127.0.0.1 (UI included), yield its API URL, stop it."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PREFECT_UI_ENABLED": "true", "PREFECT_SERVER_UI_ENABLED": "true"}
+    env.pop("PREFECT_API_URL", None)
+    with log_path.open("ab") as log:
+        # Its own session: Ctrl-C reaches basewatch, which then stops the server itself.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise BasewatchError(f"the local Prefect server exited; see {log_path}")
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                raise BasewatchError(f"the local Prefect server did not start; see {log_path}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        # A second Ctrl-C (uv forwards the terminal's signal too) must not cut the shutdown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def serve_deployments(settings: Settings) -> None:
+    """Serve the deployments until interrupted; at most one run of each flow at a time."""
+    from prefect import serve
+
+    serve(
+        *build_deployments(settings),
+        pause_on_shutdown=False,
+        print_starting_message=False,
+        limit=2,
+    )
