@@ -702,16 +702,6 @@ class Store:
             else:
                 row.status, row.claimed, row.error = "pending", None, error
 
-    def delivery_counts(self, digest_id: int) -> dict[str, int]:
-        """Return how many deliveries of a digest are sent and pending."""
-        with self.session() as s:
-            rows = s.execute(
-                select(DeliveryRow.status, func.count())
-                .where(DeliveryRow.digest_id == digest_id)
-                .group_by(DeliveryRow.status)
-            ).tuples()
-            return dict(rows)
-
     # -- subscribers -------------------------------------------------------------------------
 
     def add_subscriber(self, email: str) -> bool:
