@@ -127,4 +127,22 @@ def digest(
     if send:
         deliver_pending(store, settings, report)
     report.pending = len(store.pending_deliveries())
+    _publish_summary(report)
     return report
+
+
+def _publish_summary(report: DigestReport) -> None:
+    """Attach the run's summary to the flow run as a markdown artifact (seen in the UI)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    made = f"#{report.digest_id}" if report.digest_id is not None else "none (nothing new)"
+    create_markdown_artifact(
+        key="digest-summary",
+        description="basewatch digest summary",
+        markdown=(
+            "## Digest\n\n| digest | new | updated | sent to | failed | pending |\n"
+            "|---|---|---|---|---|---|\n"
+            f"| {made} | {report.new} | {report.updated} | {report.sent} | "
+            f"{len(report.failed)} | {report.pending} |\n"
+        ),
+    )
