@@ -11,7 +11,6 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -19,15 +18,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extract.article import extract_page
-from extract.events import extract_events
+from extract.article import extract_page  # noqa: E402 (after the sys.path line)
+from extract.events import extract_events  # noqa: E402
+from flows.evaluate import published_datetime  # noqa: E402
 
 REPEATS = 5
-
-
-def _published(value) -> datetime:
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _best_of(fn, repeats: int = REPEATS) -> float:
@@ -44,7 +39,7 @@ def main() -> None:
     texts, pages = [], []
     for label_path in sorted((ROOT / "tests" / "corpus").glob("*/*.yaml")):
         label = yaml.safe_load(label_path.read_text(encoding="utf-8"))
-        published = _published(label["published"])
+        published = published_datetime(label["published"])
         html = label_path.with_suffix(".html")
         if html.exists():
             raw = html.read_text(encoding="utf-8")

@@ -27,7 +27,7 @@ import yaml
 from extract.dates import SAME_DAY_RE, DateSpan, find_date, local_date
 from extract.figures import find_casualties, find_munitions
 from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer
-from extract.model import Casualties, Event, Munitions, Perpetrator, Site
+from extract.model import STATUS_RANK, Casualties, Event, Munitions, Perpetrator, Site
 from extract.text import split_clauses, split_paragraphs, split_sentences
 
 __all__ = ["RECENT_DAYS", "extract_events"]
@@ -36,7 +36,6 @@ __all__ = ["RECENT_DAYS", "extract_events"]
 RECENT_DAYS = 7
 # Sentences this close to the top are the lead: an undated attack there is today's news.
 LEAD_SENTENCES = 3
-STATUS_RANK = {"unknown": 0, "suspected": 1, "blamed": 2, "claimed": 3}
 DEFINITE_RE = re.compile(
     r"\b(?:the|this|that|Saturday's|Sunday's|Monday's|Tuesday's|Wednesday's|Thursday's|"
     r"Friday's|its|latest|(?:to|which|who|had) )\s*(?:latest\s+)?(?:attacks?|strikes?|rockets?|"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from extract.gazetteer import distance_km
-from extract.model import Casualties, Event, Munitions, Perpetrator
+from extract.model import STATUS_RANK, Casualties, Event, Munitions, Perpetrator
 
 __all__ = [
     "MERGE_KM",
@@ -30,7 +30,6 @@ __all__ = [
 MERGE_KM = 10.0
 APART_KM = 5.0
 PRECISION_RANK = {"day": 0, "range": 1, "month": 2}
-STATUS_RANK = {"unknown": 0, "suspected": 1, "blamed": 2, "claimed": 3}
 # Indirect fire is often reported as rockets by one outlet and mortars by another.
 COMPATIBLE_TYPES = {frozenset({"rocket", "mortar"})}
 

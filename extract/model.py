@@ -11,6 +11,7 @@ __all__ = [
     "OUTCOMES",
     "PERPETRATOR_STATUSES",
     "PRECISIONS",
+    "STATUS_RANK",
     "Casualties",
     "Event",
     "Munitions",
@@ -33,6 +34,8 @@ ATTACK_TYPES = (
 )
 OUTCOMES = ("impact", "intercepted", "fell_short", "unknown")
 PERPETRATOR_STATUSES = ("claimed", "blamed", "suspected", "unknown")
+# How firm an attribution is: a claim beats blame beats suspicion.
+STATUS_RANK = {"unknown": 0, "suspected": 1, "blamed": 2, "claimed": 3}
 PRECISIONS = ("day", "range", "month")
 
 

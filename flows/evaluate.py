@@ -21,7 +21,8 @@ SPLITS = ("dev", "heldout")
 CEILINGS = frozenset({"wrong_merges", "split_rate"})
 
 
-def _published(value: Any) -> datetime:
+def published_datetime(value: Any) -> datetime:
+    """Return a label's publication datetime, aware (UTC when the label gives no offset)."""
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -47,7 +48,7 @@ def evaluate_split(folder: Path) -> Scores:
     """Return the extractor's scores on one corpus folder."""
     labelled = []
     for label, text in load_split(folder):
-        published = _published(label["published"])
+        published = published_datetime(label["published"])
         predicted = extract_events(text, published)
         labelled.append(
             Labelled(

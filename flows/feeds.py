@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from extract.errors import FeedError, InputError
 from flows.fetch import canonical_url
+from reports.render import one_line
 
 __all__ = ["FeedEntry", "parse_feed", "read_seed_dir"]
 
@@ -57,11 +58,6 @@ def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(parsed_tuple), tz=UTC)
 
 
-def _one_line(text: str) -> str:
-    """Titles are one line: CR, LF and other control characters become spaces."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
-
-
 def parse_feed(content: bytes, name: str, fetch_pages: bool = True) -> list[FeedEntry]:
     """Return the feed's entries, de-duplicated by GUID and canonical link; FeedError if invalid.
 
@@ -93,7 +89,7 @@ def parse_feed(content: bytes, name: str, fetch_pages: bool = True) -> list[Feed
             FeedEntry(
                 guid=guid,
                 link=canonical,
-                title=_one_line(item.get("title", "")),
+                title=one_line(item.get("title", "")),
                 published=_entry_time(item),
                 content=content,
                 fetch_page=fetch_pages,
@@ -138,7 +134,7 @@ def read_seed_dir(path: Path) -> list[FeedEntry]:
             FeedEntry(
                 guid=f"seed:{digest}",
                 link=link,
-                title=_one_line(meta.title),
+                title=one_line(meta.title),
                 published=published,
                 content=body,
                 content_is_html=article.suffix == ".html",
