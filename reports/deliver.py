@@ -81,7 +81,7 @@ def build_message(
     List-Unsubscribe and List-Unsubscribe-Post headers, with a mailto: fallback to the sender.
     ``images`` maps Content-IDs (as in the HTML's cid: links) to PNG bytes.
     """
-    message = EmailMessage(policy=MAIL_POLICY)
+    message = EmailMessage()
     message["Subject"] = one_line(rendered.subject)
     message["From"] = one_line(sender)
     message["To"] = one_line(to) if to else "undisclosed-recipients:;"
@@ -103,6 +103,8 @@ def build_message(
             html_part = message.get_payload()[1]
             for cid, data in images.items():
                 html_part.add_related(data, "image", "png", cid=f"<{cid}>", disposition="inline")
+    # Bodies were encoded above with 76-character lines; only the headers use MAIL_POLICY.
+    message.policy = MAIL_POLICY
     return message
 
 
