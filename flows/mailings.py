@@ -26,7 +26,14 @@ from flows.tokens import secret_key, signed_link
 from reports.deliver import ConnectionLostError, build_message, message_id
 from reports.render import CHART_CID, RenderedDigest, render_digest
 
-__all__ = ["Delivered", "choose_alert", "choose_digest", "deliver_pending", "make_mailings"]
+__all__ = [
+    "Delivered",
+    "MailRenderer",
+    "choose_alert",
+    "choose_digest",
+    "deliver_pending",
+    "make_mailings",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +92,7 @@ def make_mailings(store: Store, kind: str, now: datetime, digest_id: int | None 
     return store.create_mailings(kind, choose, _message_id, now, digest_id)
 
 
-class _Renderer:
+class MailRenderer:
     """Renders subscribers' mail; incidents, charts and the key are loaded once per pass."""
 
     def __init__(self, store: Store, settings: Settings, pending: list[PendingDelivery]) -> None:
@@ -187,7 +194,7 @@ def deliver_pending(store: Store, settings: Settings, kinds: tuple[str, ...] = (
     sender = mail_sender(settings)
     done.where = sender.where
     with store.sending(), closing(sender):
-        renderer = _Renderer(store, settings, pending)
+        renderer = MailRenderer(store, settings, pending)
         for index, item in enumerate(pending):
             if not store.claim_delivery(item.delivery_id):
                 continue  # another run is sending it, or has sent it
