@@ -56,6 +56,10 @@ def weekly_counts(incidents: list[Incident], end: date, weeks: int = WEEKS) -> W
 
 def render_chart(counts: WeeklyCounts) -> bytes:
     """Return a stacked bar chart of the counts as PNG bytes (600x220 px at 2x for sharpness)."""
+    import logging
+
+    # A fresh install builds matplotlib's font cache once and says so at WARNING: not news.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,13 +82,13 @@ def render_chart(counts: WeeklyCounts) -> bytes:
                 width=0.75,
             )
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        axes.set_xticks(positions, [w.strftime("%-d %b") for w in counts.weeks], fontsize=6)
+        axes.set_xticks(positions, [w.strftime("%-d %b") for w in counts.weeks], fontsize=7)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.tick_params(axis="y", labelsize=6)
-        axes.set_title("Attacks per week, last 12 weeks", fontsize=8, loc="left")
+        axes.tick_params(axis="y", labelsize=7)
+        axes.set_title("Attacks per week, last 12 weeks", fontsize=9, loc="left")
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        axes.legend(fontsize=6, frameon=False, loc="upper left", ncols=3)
+        axes.legend(fontsize=7, frameon=False, loc="upper left", ncols=3)
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", metadata={"Software": None})

@@ -99,6 +99,13 @@ def _munitions(figure: dict[str, int | None]) -> str | None:
     return str(low) if low == high else f"{low}–{high}"
 
 
+def _munitions_label(count: str | None) -> str | None:
+    """Return "1 munition", "2–3 munitions", "at least 16 munitions" (None if unreported)."""
+    if count is None:
+        return None
+    return f"{count} munition" + ("" if count == "1" else "s")
+
+
 def _perpetrator(data: dict[str, Any]) -> str:
     name, status = data["perpetrator"]["name"], data["perpetrator"]["status"]
     if status == "unknown" or not name:
@@ -126,7 +133,7 @@ def _view(item: DigestItem) -> dict[str, Any]:
         "site": one_line(site["name"] if site else data["location_text"]) or "unnamed site",
         "country": COUNTRIES.get(site["country"], site["country"]) if site else "",
         "type": TYPE_LABELS.get(data["attack_type"], data["attack_type"]),
-        "munitions": _munitions(data["munitions"]),
+        "munitions": _munitions_label(_munitions(data["munitions"])),
         "outcome": OUTCOME_LABELS.get(data["outcome"], data["outcome"]),
         "killed": _casualties(data["killed"]),
         "wounded": _casualties(data["wounded"]),
