@@ -85,19 +85,15 @@ def select_for_subscriber(
     """Return one subscriber's digest (or, with ``new_only``, alert): what matches their
     preferences and is new or updated since what *they* were last shown (``seen``).
 
-    An incident they were never shown counts only if it was reported or changed after they
-    subscribed (``since``): a new subscriber is not sent the whole archive as new.
+    An incident they were never shown counts only if it was first reported after they
+    subscribed (``since``): a new subscriber is not sent the archive as new, nor an old attack
+    that a later article merely recalls.
     """
     eligible = [
         i
         for i in incidents
         if matches(prefs, i)
-        and (
-            i.id in seen
-            or since is None
-            or (i.updated or i.first_seen) is None
-            or (i.updated or i.first_seen) >= since
-        )
+        and (i.id in seen or since is None or i.first_seen is None or i.first_seen >= since)
     ]
     chosen = select_digest(eligible, seen, created)
     if new_only:

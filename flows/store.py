@@ -668,6 +668,43 @@ class Store:
                 )
             return digest.id
 
+    def mark_seen_by_all(self, shown: list[tuple[int, dict[str, Any]]]) -> None:
+        """Record incidents as told to every active subscriber, without mailing them.
+
+        ``shown`` holds (incident id, snapshot). For what everyone should hear of as known,
+        not as new: a quiet backfill of years of history, for example.
+        """
+        now = utcnow()
+        with self.session() as s, s.begin():
+            self._lock_digests(s)
+            subscriber_ids = list(
+                s.scalars(select(SubscriberRow.id).where(SubscriberRow.active.is_(True)))
+            )
+            ids = [incident_id for incident_id, _ in shown]
+            existing = {
+                (row.subscriber_id, row.incident_id): row
+                for start in range(0, len(ids), 500)
+                for row in s.scalars(
+                    select(SubscriberSeenRow).where(
+                        SubscriberSeenRow.incident_id.in_(ids[start : start + 500])
+                    )
+                )
+            }
+            for subscriber_id in subscriber_ids:
+                for incident_id, snap in shown:
+                    row = existing.get((subscriber_id, incident_id))
+                    if row is None:
+                        s.add(
+                            SubscriberSeenRow(
+                                subscriber_id=subscriber_id,
+                                incident_id=incident_id,
+                                snapshot=snap,
+                                seen=now,
+                            )
+                        )
+                    else:
+                        row.snapshot, row.seen = snap, now
+
     def digest_ids(self) -> list[int]:
         """Return the ids of every stored digest, oldest first."""
         with self.session() as s:
@@ -701,7 +738,7 @@ class Store:
             ]
 
     def delivery_items(self, delivery_ids: list[int]) -> dict[int, list[MailingItem]]:
-        """Return, per delivery, the incidents it shows (none for a pre-0005 delivery)."""
+        """Return, per delivery, the incidents it shows (none for a delivery made before 0006)."""
         found: dict[int, list[MailingItem]] = {}
         with self.session() as s:
             for start in range(0, len(delivery_ids), 500):

@@ -185,3 +185,28 @@ def test_removed_subscriber_gets_nothing_owed(
     store.remove_subscriber("all@example.com")
     deliver_pending(store, config)
     assert "all@example.com" not in {r.recipient for r in sink.received}
+
+
+def test_incidents_marked_as_told_are_not_new_to_anyone(
+    world: tuple[Settings, Store, SmtpSink],
+) -> None:
+    from extract.digest import snapshot
+
+    config, store, sink = world
+    add_article(store, "asad-rockets-2021-03-03")
+    store.mark_seen_by_all([(i.id, snapshot(i)) for i in store.incidents()])  # a quiet backfill
+    assert send_alerts(store, config, now=DAY_ONE).made == 0
+    assert make_mailings(store, "digest", DAY_ONE) == 0
+    add_article(store, "asad-contractor-died-2021-03-04")  # a later update is still told
+    # weekly@ too: they have had no digest yet, so one is due.
+    assert make_mailings(store, "digest", DAY_ONE + timedelta(days=1)) == 4
+    deliver_pending(store, config)
+    assert {r.recipient for r in sink.received} == {
+        "all@example.com",
+        "now@example.com",
+        "us@example.com",
+        "weekly@example.com",
+    }
+    assert "UPDATED (1)" in text_of(
+        next(r for r in sink.received if r.recipient == "all@example.com")
+    )
