@@ -773,22 +773,33 @@ class Store:
         made = 0
         with self.session() as s, s.begin():
             self._lock_digests(s)
-            incidents = [
-                self._incident(s, r)
-                for r in s.scalars(
-                    select(IncidentRow)
-                    .where(IncidentRow.newsworthy.is_(True))
-                    .order_by(IncidentRow.date_start, IncidentRow.id)
-                )
-            ]
-            seen: dict[int, dict[int, SubscriberSeenRow]] = {}
-            for row in s.scalars(select(SubscriberSeenRow)):
-                seen.setdefault(row.subscriber_id, {})[row.incident_id] = row
             subscribers = s.scalars(
                 select(SubscriberRow)
                 .where(SubscriberRow.active.is_(True))
                 .order_by(SubscriberRow.id)
             ).all()
+            if not subscribers:
+                return 0
+            # What a subscriber can be told is new since they subscribed, or changed since
+            # they were shown it (after they subscribed): older incidents need not be loaded.
+            earliest = min(sub.since or sub.created for sub in subscribers)
+            incidents = [
+                self._incident(s, r)
+                for r in s.scalars(
+                    select(IncidentRow)
+                    .where(IncidentRow.newsworthy.is_(True), IncidentRow.updated >= earliest)
+                    .order_by(IncidentRow.date_start, IncidentRow.id)
+                )
+            ]
+            seen: dict[int, dict[int, SubscriberSeenRow]] = {}
+            ids = [i.id for i in incidents]
+            for start in range(0, len(ids), 500):
+                for row in s.scalars(
+                    select(SubscriberSeenRow).where(
+                        SubscriberSeenRow.incident_id.in_(ids[start : start + 500])
+                    )
+                ):
+                    seen.setdefault(row.subscriber_id, {})[row.incident_id] = row
             for sub in subscribers:
                 mine = seen.get(sub.id, {})
                 state = SubscriberState(
