@@ -13,12 +13,18 @@ from extract.digest import Digest, DigestItem
 
 __all__ = [
     "CHART_CID",
+    "COUNTRIES",
+    "OUTCOME_LABELS",
+    "TYPE_LABELS",
     "RenderedDigest",
     "alert_subject",
     "digest_subject",
+    "incident_view",
     "inline_css",
+    "one_line",
     "render_digest",
     "render_source_alert",
+    "safe_href",
 ]
 
 # The Content-ID of the chart image in a digest's HTML (src="cid:...").
@@ -120,20 +126,15 @@ def _short_killed(figure: dict[str, int | None]) -> str:
     return str(total) if not us else f"{total} ({us} US)"
 
 
-def _view(item: DigestItem) -> dict[str, Any]:
-    data = item.incident.to_dict()
+def incident_view(data: dict[str, Any]) -> dict[str, Any]:
+    """Return an incident (the JSON contract) as the labelled, one-line strings pages show."""
     site = data["site"]
     return {
-        "kind": item.kind,
-        "changes": [one_line(c) for c in item.changes],
         "when": _when(data),
-        "short_when": date.fromisoformat(data["date_start"]).strftime("%-d %b"),
-        "short_type": one_line(data["attack_type"]).replace("_", " "),
-        "killed_short": _short_killed(data["killed"]),
         "site": one_line(site["name"] if site else data["location_text"]) or "unnamed site",
         "country": COUNTRIES.get(site["country"], site["country"]) if site else "",
         "type": TYPE_LABELS.get(data["attack_type"], data["attack_type"]),
-        "munitions": _munitions_label(_munitions(data["munitions"])),
+        "munitions": _munitions(data["munitions"]),
         "outcome": OUTCOME_LABELS.get(data["outcome"], data["outcome"]),
         "killed": _casualties(data["killed"]),
         "wounded": _casualties(data["wounded"]),
@@ -149,6 +150,21 @@ def _view(item: DigestItem) -> dict[str, Any]:
             for s in data["sources"]
         ],
     }
+
+
+def _view(item: DigestItem) -> dict[str, Any]:
+    data = item.incident.to_dict()
+    view = incident_view(data)
+    view.update(
+        kind=item.kind,
+        changes=[one_line(c) for c in item.changes],
+        # The mail's at-a-glance table and its munitions wording.
+        short_when=date.fromisoformat(data["date_start"]).strftime("%-d %b"),
+        short_type=one_line(data["attack_type"]).replace("_", " "),
+        killed_short=_short_killed(data["killed"]),
+        munitions_label=_munitions_label(view["munitions"]),
+    )
+    return view
 
 
 def _what(digest: Digest) -> str:
