@@ -184,10 +184,13 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
         add(m, _month_span(int(m.group("year")), MONTHS[m.group("month").lower()], m.group(0)))
     for m in MONTH_ONLY_RE.finditer(sentence):
         month = MONTHS[m.group("month").lower()]
-        if m.group("month").lower() == "may" and m.group("lead").lower() in ("in", "since"):
-            # "in May" is a month; but "may" is also a verb, so require a capital M.
-            if not m.group("month")[0].isupper():
-                continue
+        # "in May" is a month; but "may" is also a verb, so require a capital M.
+        if (
+            m.group("month").lower() == "may"
+            and m.group("lead").lower() in ("in", "since")
+            and not m.group("month")[0].isupper()
+        ):
+            continue
         strictly = m.group("lead").lower() == "last"
         add(m, _month_span(_month_before(month, today, strictly), month, m.group(0)))
     for m in RELATIVE_MONTH_RE.finditer(sentence):

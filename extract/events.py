@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 import yaml
@@ -49,6 +50,17 @@ SAME_SITE_RE = re.compile(
     r"air base|installation)\b",
     re.IGNORECASE,
 )
+# Where a clause breaks into parts that can tell of different acts: a dash aside, or a phrase
+# that recalls another act ("..., its answer to the US drone strike", "since Washington struck").
+SEGMENT_RE = re.compile(
+    r"\s+[-–—]\s+"
+    r"|,\s+(?=(?:its|an?|the)\s+(?:[\w-]+\s+){0,3}?(?:answer|response|reply|retaliation|revenge)\b)"
+    r"|,?\s+(?=(?:after|since|following|days after|hours after|weeks after|in response to|"
+    r"in retaliation for|in revenge for|as revenge for)\s)",
+    re.IGNORECASE,
+)
+# "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
+ASIDE_RE = re.compile(r"\s[-–—]\s[^-–—]*?\s[-–—]\s|\([^)]*\)")
 US_SITE_RE = re.compile(
     r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
     r"(?:-led)?\s+(?:military\s+|troop\s+)?(?:base|outpost|garrison|facility|site|position)s?"
@@ -249,15 +261,52 @@ def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
+def _find_negative(text: str, vocab: Vocabulary) -> tuple[str, re.Match[str]] | None:
+    """Return the first kind of non-attack the text reads as, with its match, or None."""
+    for kind, pattern in vocab.not_attack:
+        m = pattern.search(text)
+        if m:
+            return kind, m
+    return None
+
+
+def _split_negative(
+    text: str, site_starts: list[int], vocab: Vocabulary
+) -> tuple[list[tuple[int, int]], str | None]:
+    """Return the parts of a clause that are not a non-attack, and the non-attack kind if the
+    whole clause is one.
+
+    "Iran fired missiles at two bases on Wednesday, its answer to the US drone strike that
+    killed Soleimani": the US strike is a part of its own; the attack stays.
+    """
+    found = _find_negative(text, vocab)
+    if found is None:
+        return [(0, len(text))], None
+    bounds = [0, *(m.start() for m in SEGMENT_RE.finditer(text)), len(text)]
+    parts = [(a, b) for a, b in pairwise(bounds) if b > a]
+    if len(parts) == 1:
+        return parts, found[0]
+    kept = [(a, b) for a, b in parts if _find_negative(text[a:b], vocab) is None]
+    # A kept part must stand on its own as an attack: a weapon or a named target, not just
+    # "the strikes were authorised".
+    rest = " ".join(text[a:b] for a, b in kept)
+    named = any(a <= at < b for at in site_starts for a, b in kept)
+    if (
+        kept
+        and len(kept) < len(parts)
+        and vocab.attack.search(rest)
+        and (named or _read_types(rest, vocab) or US_SITE_RE.search(rest))
+    ):
+        return kept, None
+    return parts, found[0]
+
+
 def _read_clause(
     text: str, sentence: str, sites: list[SiteMatch], published: datetime, vocab: Vocabulary
 ) -> _Clause:
     types = _read_types(text, vocab)
-    negative = None
-    for kind, pattern in vocab.not_attack:
-        if pattern.search(text):
-            negative = kind
-            break
+    found = _find_negative(text, vocab)
+    negative = found[0] if found else None
     figures = find_casualties(text)
     us_site = US_SITE_RE.search(text)
     return _Clause(
@@ -268,7 +317,7 @@ def _read_clause(
         types=types,
         is_attack=bool(types) or bool(vocab.attack.search(text)),
         negative=negative,
-        habitual=bool(vocab.habitual.search(sentence)),
+        habitual=bool(vocab.habitual.search(ASIDE_RE.sub(" ", sentence))),
         munitions=find_munitions(text),
         killed=figures.killed,
         wounded=figures.wounded,
@@ -373,7 +422,15 @@ def extract_events(
                         sites = [SiteMatch(last_site.site, same.group(0), start + same.start())]
                 if sites:
                     last_site = sites[-1]
+                kept, negative = _split_negative(
+                    clause_text, [m.start - start for m in sites], vocab
+                )
+                if negative is None and kept != [(0, len(clause_text))]:
+                    # Read the clause without its parts about a US strike (or a threat ...).
+                    sites = [m for m in sites if any(a <= m.start - start < b for a, b in kept)]
+                    clause_text = " ".join(clause_text[a:b].strip(" ,") for a, b in kept)
                 clause = _read_clause(clause_text, sentence, sites, published, vocab)
+                clause.negative = negative
                 if clause.date is None and SAME_DAY_RE.search(clause_text):
                     clause.date = narrative  # "two drone attacks took place the same day"
                 if clause.date is None:

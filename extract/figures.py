@@ -44,7 +44,7 @@ NATIONALITY = (
     r"foreign|civilian|Italian|Spanish|French|German|Australian|Polish|Danish|Norwegian|Dutch|"
     r"Canadian|local|private|security|defen[cs]e|military|army|Peshmerga|SDF)"
 )
-US_RE = re.compile(r"\b(?:U\.?S\.?|American|Americans)\b")
+US_RE = re.compile(r"(?<!non-)\b(?:U\.?S\.?|American|Americans)\b")
 # "two American troops", "an American civilian contractor", "34 others"
 GROUP = rf"(?:{QUALIFIER})?(?P<n>{NUM})\s+(?P<who>(?:(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE})"
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
