@@ -26,8 +26,13 @@ _WORD_NUM = (
 NUM = rf"(?:\d{{1,4}}|{_WORD_NUM})"
 QUALIFIER = r"(?P<q>at least|more than|over|up to|nearly|almost|about|around|some|roughly|approximately|as many as|fewer than|less than)\s+"
 MUNITION_RE = re.compile(
-    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>{NUM})(?:\s*(?:to|or|-|–)\s*(?P<n2>{NUM}))?\s+"
-    r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b)[\w-]+\s+){0,2}?"
+    rf"(?<![\w-])(?:{QUALIFIER})?(?:between\s+)?(?P<n>{NUM})(?:\s*(?:to|or|and|-|–)\s*(?P<n2>{NUM}))?\s+"
+    # "three of the rockets": part of a salvo, so at least that many.
+    r"(?P<of>of\s+(?:the|those|these|its|their)\s+)?"
+    # "a day after rockets hit": words of time or place between a count and a weapon break it.
+    r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b|days?\b|weeks?\b|"
+    r"months?\b|years?\b|hours?\b|minutes?\b|times?\b|after\b|before\b|since\b|later\b|ago\b|"
+    r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b)[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
     r"|shells|UAVs?|rounds)\b(?!\s+(?:attacks?|strikes?|fire\b|launchers?|sites?|salvos?|barrages?))",
     re.IGNORECASE,
@@ -37,7 +42,7 @@ PEOPLE = (
     r"civilians?|people|persons?|members?|guards?|marines?|sailors?|airmen|fighters?|staff(?:ers)?|"
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
     r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis|"
-    r"filipinos|syrians|kurds|americans)(?!\w)"
+    r"filipinos|syrians|kurds|americans|reservists?|interpreters?|linguists?|commandos?)(?!\w)"
 )
 NATIONALITY = (
     r"(?:U\.?S\.?|American|British|U\.?K\.?|Iraqi|Syrian|Kurdish|Jordanian|coalition|Filipino|"
@@ -45,8 +50,20 @@ NATIONALITY = (
     r"Canadian|local|private|security|defen[cs]e|military|army|Peshmerga|SDF)"
 )
 US_RE = re.compile(r"(?<!non-)\b(?:U\.?S\.?|American|Americans)\b")
+# "killed three coalition members - two Americans and a Briton": the US share in an aside.
+US_SHARE_RE = re.compile(
+    rf"\s*(?:,\s*including|\s[-–—]|\(|:)\s*(?:including\s+)?(?P<n>{NUM})\s+(?:of them\s+)?"
+    r"(?:\w+\s+)?(?:U\.?S\.?|Americans?)\b",
+    re.IGNORECASE,
+)
 # "two American troops", "an American civilian contractor", "34 others"
-GROUP = rf"(?:{QUALIFIER})?(?P<n>{NUM})\s+(?P<who>(?:(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE})"
+# Not "a number of citizens" (no count) nor "one of its members" (the attackers' own dead).
+GROUP = (
+    rf"(?<![\w-])(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM})\s+"
+    r"(?!(?:number|group|handful|few|lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
+    r"militants|attackers)['’]?s?)\b)"
+    rf"(?P<who>(?:(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE})"
+)
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
 KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
 WOUND = r"(?:wounded|wounding|wounds|injured|injuring|injuries|injures|hurt|hurting|casualties|traumatic brain injur(?:y|ies)|TBI)"
@@ -57,7 +74,7 @@ AFTER_VERB_RE = re.compile(
 BEFORE_VERB_RE = re.compile(
     rf"(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)"
     rf"\s+(?:\w+\s+){{0,3}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
-    rf"(?:\s+(?:for\s+|from\s+|with\s+)?(?:minor\s+|mild\s+|serious\s+)?(?P<verb2>{WOUND}|injur\w*|wounds|concussions?))?",
+    rf"(?:\s+(?:for\s+|from\s+|with\s+)?(?:an?\s+)?(?:minor\s+|mild\s+|serious\s+)?(?P<verb2>{WOUND}|injur\w*|wounds|concussions?))?",
     re.IGNORECASE,
 )
 BARE_COUNT_RE = re.compile(
@@ -75,6 +92,12 @@ LEFT_WITH_RE = re.compile(
 RISEN_RE = re.compile(
     rf"\b(?P<verb>{KILL}|{WOUND})\b[^.;]{{0,140}}?\b(?:has |had |have )?(?:risen|rose|climbed|"
     rf"increased|grown|jumped|reached|now stands at|stood at) (?:to )?(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b",
+    re.IGNORECASE,
+)
+# "put the number injured in the attack at eight"
+NUMBER_AT_RE = re.compile(
+    rf"\bnumber\s+(?:of\s+(?:\w+\s+)?)?(?P<verb>{KILL}|{WOUND})\b[^.;]{{0,80}}?\bat\s+"
+    rf"(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b",
     re.IGNORECASE,
 )
 # "three US troops among five wounded"
@@ -145,6 +168,8 @@ def find_munitions(clause: str) -> Munitions | None:
             continue
         n2 = parse_number(m.group("n2")) if m.group("n2") else None
         low, high = _bounds(m.group("q"), n, n2)
+        if m.group("of") and n2 is None and high == n:
+            high = None
         return Munitions(low, high)
     return None
 
@@ -206,6 +231,9 @@ def find_casualties(clause: str) -> CasualtyFigures:
             including = None  # "including" belongs to a later figure
         if including and us is None:
             us = parse_number(including.group("n"))
+        share = US_SHARE_RE.match(clause, span[1])
+        if share and us is None:
+            us = parse_number(share.group("n"))
         figures[kind] = Casualties(total, us)
 
     for m in LEFT_WITH_RE.finditer(clause):
@@ -222,6 +250,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
             n = _at_least(n, m.group("q"))
             us = n if US_RE.search(clause[: m.start("n")]) else None
             record(_kind(m.group("verb")), n, us, (m.start("n"), m.end("n")))
+    for m in NUMBER_AT_RE.finditer(clause):
+        n = parse_number(m.group("n"))
+        if n:
+            record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
     for m in AFTER_VERB_RE.finditer(clause):
         total, us = _count_groups(m.group("list"))
         if total:
