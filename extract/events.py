@@ -46,9 +46,33 @@ DEFINITE_RE = re.compile(
 # "bases hosting US troops", "a US base": a place named only by what it is.
 # "an attack on the same base": the site the text named last.
 SAME_SITE_RE = re.compile(
-    r"\b(?:the same|that same)\s+(?:base|camp|site|compound|garrison|facility|outpost|airfield|"
-    r"air base|installation)\b",
+    r"\b(?:the same|that same)\s+(?:[\w-]+\s+)?(?:base|camp|site|compound|garrison|facility|"
+    r"outpost|airfield|air base|airport|installation|complex)\b",
     re.IGNORECASE,
+)
+# "The camp was also hit in March": a base named by its kind alone is the one just named.
+THE_BASE_RE = re.compile(
+    r"\b(?:the|that)\s+(?:(?:air|military|US|American|coalition)\s+)?(?:base|camp|garrison|"
+    r"outpost|airfield|air base|installation)\b(?!\s+(?:at|in|near|of|outside|north|south|east|"
+    r"west)\b)(?!['’])",
+    re.IGNORECASE,
+)
+# How many sentences back a site may be named for "the base" to stand for it.
+THE_BASE_REACH = 2
+# "rockets struck a military camp at Bashiqa": a place the gazetteer does not hold.
+OTHER_PLACE_RE = re.compile(
+    r"\b(?:a|an|another)\s+(?:[\w-]+\s+){0,2}?(?:base|camp|outpost|garrison|airfield|airport|"
+    r"checkpoint|barracks)\b",
+    re.IGNORECASE,
+)
+# "American forces in Iraq and Syria were attacked four times late on Thursday": troops as the
+# target stand for the base they are at, which a later sentence may name.
+US_FORCES_RE = re.compile(
+    r"\b(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:forces|troops|personnel|service members|"
+    r"soldiers)(?:\s+(?:in|at|near)\s+(?:(?:eastern|western|northern|southern|north-?eastern|"
+    r"north-?western|south-?eastern|north-east|north-west|south-east)\s+)?[A-Z][\w'-]+"
+    r"(?:\s+(?:and\s+)?[A-Z][\w'-]+)?)?\s+(?:were\s+|was\s+|have been\s+|had been\s+)?"
+    r"(?:came under|come under|attacked|targeted|struck|hit by)\b"
 )
 # Where a clause breaks into parts that can tell of different acts: a dash aside, or a phrase
 # that recalls another act ("..., its answer to the US drone strike", "since Washington struck").
@@ -308,7 +332,7 @@ def _read_clause(
     found = _find_negative(text, vocab)
     negative = found[0] if found else None
     figures = find_casualties(text)
-    us_site = US_SITE_RE.search(text)
+    us_site = US_SITE_RE.search(text) or US_FORCES_RE.search(text)
     return _Clause(
         text=text,
         sentence=sentence,
@@ -395,6 +419,7 @@ def extract_events(
     recent_types: list[list[str]] = []  # weapon words of the last sentences, for "the attack"
     narrative: DateSpan | None = None  # the date of the attack the text spoke of last
     last_site: SiteMatch | None = None  # the site the text named last, for "the same base"
+    last_site_order = 0  # the sentence that named it
     order = 0
 
     for paragraph in split_paragraphs(text):
@@ -418,10 +443,19 @@ def extract_events(
                 sites = [m for m in sentence_sites if start <= m.start < cursor]
                 if not sites and last_site is not None:
                     same = SAME_SITE_RE.search(clause_text)
+                    if same is None and order - last_site_order <= THE_BASE_REACH:
+                        same = THE_BASE_RE.search(clause_text)
                     if same:
                         sites = [SiteMatch(last_site.site, same.group(0), start + same.start())]
                 if sites:
-                    last_site = sites[-1]
+                    last_site, last_site_order = sites[-1], order
+                elif OTHER_PLACE_RE.search(clause_text) and not US_SITE_RE.search(clause_text):
+                    # "rockets struck a military camp at Bashiqa": another place; "the camp"
+                    # after it is that one, and the attack there is none of ours.
+                    last_site = None
+                    if vocab.attack.search(clause_text):
+                        touched = last = None
+                        continue
                 kept, negative = _split_negative(
                     clause_text, [m.start - start for m in sites], vocab
                 )
@@ -491,7 +525,7 @@ def extract_events(
                         ),
                         None,
                     )
-                    if draft is None and clause.us_site_text and not generic:
+                    if draft is None and clause.us_site_text and not clause.habitual:
                         draft = _Draft(None, clause.us_site_text, clause.date, order, context)
                         drafts.append(draft)
                     if draft is not None:

@@ -28,7 +28,7 @@ QUALIFIER = r"(?P<q>at least|more than|over|up to|nearly|almost|about|around|som
 MUNITION_RE = re.compile(
     rf"(?<![\w-])(?:{QUALIFIER})?(?:between\s+)?(?P<n>{NUM})(?:\s*(?:to|or|and|-|–)\s*(?P<n2>{NUM}))?\s+"
     # "three of the rockets": part of a salvo, so at least that many.
-    r"(?P<of>of\s+(?:the|those|these|its|their)\s+)?"
+    r"(?:(?P<of>of\s+(?:the|those|these)\s+)|of\s+(?:its|their)\s+)?"
     # "a day after rockets hit": words of time or place between a count and a weapon break it.
     r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b|days?\b|weeks?\b|"
     r"months?\b|years?\b|hours?\b|minutes?\b|times?\b|after\b|before\b|since\b|later\b|ago\b|"
@@ -62,7 +62,7 @@ GROUP = (
     rf"(?<![\w-])(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM})\s+"
     r"(?!(?:number|group|handful|few|lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
     r"militants|attackers)['’]?s?)\b)"
-    rf"(?P<who>(?:(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE})"
+    rf"(?P<who>(?:(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}(?:\s+{PEOPLE})?)"
 )
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
 KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
