@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from extract.dates import SAME_DAY_RE, DateSpan, find_date, local_date
-from extract.figures import find_casualties, find_munitions
+from extract.figures import find_casualties, find_munitions, find_us_share
 from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer
 from extract.model import STATUS_RANK, Casualties, Event, Munitions, Perpetrator, Site
 from extract.text import split_clauses, split_paragraphs, split_sentences
@@ -160,11 +160,15 @@ class _Clause:
     perpetrator: Perpetrator | None
     definite: bool
     us_site_text: str | None
+    us_share: tuple[int | None, bool] | None = None
 
     @property
     def has_details(self) -> bool:
         return (
-            any(x is not None for x in (self.killed, self.wounded, self.outcome, self.perpetrator))
+            any(
+                x is not None
+                for x in (self.killed, self.wounded, self.outcome, self.perpetrator, self.us_share)
+            )
             or self.munitions is not None
         )
 
@@ -186,6 +190,7 @@ class _Draft:
     wounded: Casualties | None = None
     perpetrator: Perpetrator = field(default_factory=Perpetrator)
     evidence: list[str] = field(default_factory=list)
+    last_kind: str | None = None  # the casualty figure the text gave last: killed or wounded
 
     def add(self, clause: _Clause, weak: bool = False) -> None:
         """Add what the clause says; a ``weak`` clause (no site of its own) adds weapon types
@@ -201,10 +206,30 @@ class _Draft:
             self.outcome = clause.outcome if self.outcome is None else self.outcome
         self.killed = _merge_casualties(self.killed, clause.killed)
         self.wounded = _merge_casualties(self.wounded, clause.wounded)
+        if clause.wounded and clause.wounded.total:
+            self.last_kind = "wounded"
+        elif clause.killed and clause.killed.total:
+            self.last_kind = "killed"
+        if clause.us_share is not None:
+            self._add_us_share(*clause.us_share)
         if clause.perpetrator:
             self.perpetrator = _merge_perpetrator(self.perpetrator, clause.perpetrator)
         if self.date is None and clause.date is not None:
             self.date = clause.date
+
+    def _add_us_share(self, us: int | None, single: bool) -> None:
+        """Give the US share to the figure it speaks of ("Two of them were Americans")."""
+        kinds = ["killed", "wounded"] if self.last_kind == "killed" else ["wounded", "killed"]
+        for kind in kinds if single else kinds[:1]:
+            figure: Casualties | None = getattr(self, kind)
+            if figure is None or not figure.total or figure.us is not None:
+                continue
+            if single and figure.total != 1:
+                continue
+            share = figure.total if us is None else us
+            if share <= figure.total:
+                setattr(self, kind, Casualties(figure.total, share))
+            return
 
 
 def _merge_casualties(old: Casualties | None, new: Casualties | None) -> Casualties | None:
@@ -349,6 +374,7 @@ def _read_clause(
         perpetrator=_read_perpetrator(text, vocab),
         definite=bool(DEFINITE_RE.search(text)),
         us_site_text=us_site.group(0) if us_site else None,
+        us_share=find_us_share(text),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from extract.model import Casualties, Munitions
 
-__all__ = ["CasualtyFigures", "find_casualties", "find_munitions", "parse_number"]
+__all__ = ["CasualtyFigures", "find_casualties", "find_munitions", "find_us_share", "parse_number"]
 
 NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -123,10 +123,42 @@ ZERO_RE = re.compile(
     r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)",
     re.IGNORECASE,
 )
+# "Two of them were Americans", "none of the wounded was a US citizen": the US share of the
+# figure the text gave last; "he was not an American" of a single casualty.
+SHARE_RE = re.compile(
+    rf"\b(?P<n>{NUM}|all|none|neither|both)\s+of\s+(?:them|those|these|the\s+(?:\w+\s+)?"
+    r"(?:wounded|injured|dead|killed|casualties|victims|contractors|troops|personnel))\s+"
+    r"(?:(?:was|were|are|is)\s+)?(?:also\s+)?(?:an?\s+)?(?:U\.?S\.?|American)\b",
+    re.IGNORECASE,
+)
+NOT_US_RE = re.compile(
+    r"\b(?:not|none of them) (?:an? )?(?:American|U\.?S\.? (?:citizen|national|service member))",
+    re.IGNORECASE,
+)
 US_ZERO_RE = re.compile(
     r"\bno (?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)",
     re.IGNORECASE,
 )
+
+
+def find_us_share(clause: str) -> tuple[int | None, bool] | None:
+    """Return the US share the clause gives of a figure already stated, or None.
+
+    "two of them were Americans" -> (2, False); "all of them ..." -> (None, False), meaning
+    the whole figure; "he was not an American" -> (0, True), said of one person.
+    """
+    m = SHARE_RE.search(clause)
+    if m:
+        word = m.group("n").lower()
+        if word in ("none", "neither"):
+            return 0, False
+        if word in ("all", "both"):
+            return None, False
+        n = parse_number(word)
+        return (n, False) if n is not None else None
+    if NOT_US_RE.search(clause):
+        return 0, True
+    return None
 
 
 def parse_number(word: str) -> int | None:
@@ -200,7 +232,19 @@ def _count_groups(text: str) -> tuple[int, int | None]:
         if US_RE.search(group.group("who")):
             us += n
             any_us = True
+        elif re.search(r"\bnon-(?:U\.?S\.?|American)", group.group("who"), re.IGNORECASE):
+            any_us = True  # "a non-American contractor": the US share is known, and none
     return total, (us if any_us else None)
+
+
+def _aside_us(clause: str, at: int) -> int | None:
+    """Return the US share an aside right after a figure gives ("Nine were injured - eight
+    contractors and one US service member"), or None."""
+    m = re.match(r"\s*(?:[-–—(:]|,\s*including)\s*([^-–—()]{0,120})", clause[at:])
+    if not m:
+        return None
+    total, us = _count_groups(m.group(1))
+    return us if total else None
 
 
 def _kind(verb: str) -> str:
@@ -234,6 +278,8 @@ def find_casualties(clause: str) -> CasualtyFigures:
         share = US_SHARE_RE.match(clause, span[1])
         if share and us is None:
             us = parse_number(share.group("n"))
+        if us is None:
+            us = _aside_us(clause, span[1])
         figures[kind] = Casualties(total, us)
 
     for m in LEFT_WITH_RE.finditer(clause):
