@@ -90,7 +90,14 @@ SAME_DAY_RE = re.compile(
     re.IGNORECASE,
 )
 DAYS_AGO_RE = re.compile(
-    r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+(?:ago|earlier)\b",
+    r"\b(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+"
+    r"(?P<dir>ago|earlier|before|later|after(?:wards)?)\b(?!\s+(?:the|a|an|it|its|that|this)\b)",
+    re.IGNORECASE,
+)
+# "the next day", "the day before": a day counted from the date the text spoke of last.
+NEXT_DAY_RE = re.compile(
+    r"\b(?:the\s+(?P<next>next|following)\s+(?:day|morning|evening|night)|the\s+(?P<prev>previous|"
+    r"preceding)\s+(?:day|evening|night)|the\s+day\s+(?P<dir>before|after)(?!\s+(?:the|a|an|it|its)\b))",
     re.IGNORECASE,
 )
 
@@ -144,8 +151,14 @@ def _month_before(month: int, today: date, strictly: bool) -> int:
     return today.year - 1
 
 
-def find_date(sentence: str, published: datetime) -> DateSpan | None:
-    """Return the first date expression in the sentence, resolved; None if there is none."""
+def find_date(
+    sentence: str, published: datetime, anchor: DateSpan | None = None
+) -> DateSpan | None:
+    """Return the first date expression in the sentence, resolved; None if there is none.
+
+    ``anchor`` is the date the text spoke of last: "two days earlier" and "the next day"
+    count from it ("N days ago" counts from publication).
+    """
     today = local_date(published)
     candidates: list[tuple[int, DateSpan]] = []
     taken: list[tuple[int, int]] = []
@@ -218,20 +231,39 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
             end = max(monday, today - timedelta(days=1))
             add(m, DateSpan(monday, end, "range", m.group(0)))
     for m in WEEKDAY_RE.finditer(sentence):
-        add(m, _day(_latest_weekday(WEEKDAYS[m.group("weekday").lower()], today), m.group(0)))
+        day = _latest_weekday(WEEKDAYS[m.group("weekday").lower()], today)
+        if day == today and re.search(r"\blast\s+$", sentence[: m.start()], re.IGNORECASE):
+            day -= timedelta(days=7)  # "last Tuesday" written on a Tuesday is a week ago
+        add(m, _day(day, m.group(0)))
     for m in LAST_NIGHT_RE.finditer(sentence):
         add(m, _day(today - timedelta(days=1), m.group(0)))
     for m in YESTERDAY_RE.finditer(sentence):
         add(m, _day(today - timedelta(days=1), m.group(0)))
     for m in TODAY_RE.finditer(sentence):
         add(m, _day(today, m.group(0)))
+    relative: list[DateSpan] = []
     for m in DAYS_AGO_RE.finditer(sentence):
         raw = m.group("n").lower()
-        n = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
-        add(m, _day(today - timedelta(days=n), m.group(0)))
+        n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+        way = m.group("dir").lower()
+        if way == "ago" or (anchor is None and way == "earlier"):
+            add(m, _day(today - timedelta(days=n), m.group(0)))
+        elif anchor is not None and anchor.precision == "day":
+            sign = -1 if way in ("earlier", "before") else 1
+            relative.append(_day(anchor.start + timedelta(days=sign * n), m.group(0)))
+            add(m, relative[-1])
+    for m in NEXT_DAY_RE.finditer(sentence):
+        if anchor is not None and anchor.precision == "day":
+            sign = 1 if (m.group("next") or (m.group("dir") or "").lower() == "after") else -1
+            relative.append(_day(anchor.start + timedelta(days=sign), m.group(0)))
+            add(m, relative[-1])
 
     if not candidates:
         return None
+    # "Two days earlier, on Saturday": a date the sentence names beats one counted from another.
+    named = [c for c in candidates if c[1] not in relative and c[1].precision == "day"]
+    if named and len(named) < len(candidates):
+        candidates = [c for c in candidates if c[1] not in relative]
     # A weekday next to "last night" ("late Tuesday night") is the same day; take the earliest
     # expression in the sentence, preferring a day over a coarser one at the same place.
     candidates.sort(key=lambda item: (item[0], item[1].precision != "day"))

@@ -52,11 +52,32 @@ SAME_SITE_RE = re.compile(
 )
 # "The camp was also hit in March": a base named by its kind alone is the one just named.
 THE_BASE_RE = re.compile(
-    r"\b(?:the|that)\s+(?:(?:air|military|US|American|coalition)\s+)?(?:base|camp|garrison|"
-    r"outpost|airfield|air base|installation)\b(?!\s+(?:at|in|near|of|outside|north|south|east|"
-    r"west)\b)(?!['’])",
+    r"\b(?:the|that)\s+(?:(?:air|military|US|American|coalition|diplomatic)\s+)?(?P<noun>base|camp|"
+    r"garrison|outpost|airfield|air base|installation|embassy|consulate|compound|mission)\b"
+    r"(?!\s+(?:at|in|near|of|outside|north|south|east|west)\b)",
     re.IGNORECASE,
 )
+# "The US embassy condemned Sunday's attack": a site that speaks is not the target.
+SPEAKER_RE = re.compile(
+    r"^(?:['’]s\s+(?:\w+\s+)?(?:spokes\w+|statement|press office)\s+)?(?:[\w,-]+\s+){0,3}?"
+    r"(?:said|says|condemned|condemns|urged|urges|called|issued|announced|stated|confirmed|denied|"
+    r"tweeted|added|warned|advised|told|posted|wrote|declined)\b",
+    re.IGNORECASE,
+)
+SPEAKER_BEFORE_RE = re.compile(
+    r"(?:\b(?:on|at|into|near|against|toward|towards|inside|hit|struck|targeted|of)\s+(?:the\s+)?"
+    r"(?:\w+\s+){0,2})$",
+    re.IGNORECASE,
+)
+# Which gazetteer kinds a noun can stand for; an embassy is one per article, so it is found
+# however far back it was named.
+NOUN_KINDS = {
+    "embassy": ("embassy", "diplomatic_zone"),
+    "consulate": ("consulate",),
+    "mission": ("embassy", "consulate", "diplomatic_zone"),
+    "compound": ("embassy", "consulate", "diplomatic_zone", "base", "air_base", "outpost"),
+}
+BASE_KINDS = ("base", "air_base", "outpost", "airport")
 # How many sentences back a site may be named for "the base" to stand for it.
 THE_BASE_REACH = 2
 # "rockets struck a military camp at Bashiqa": a place the gazetteer does not hold.
@@ -239,6 +260,8 @@ def _merge_casualties(old: Casualties | None, new: Casualties | None) -> Casualt
     if old is None:
         return new
     total = old.total if old.total else (new.total if new.total is not None else old.total)
+    if new.total == 0 and old.total:
+        return Casualties(total, old.us)  # "no injuries" says nothing of the US share of a toll
     us = old.us if old.us else (new.us if new.us is not None else old.us)
     return Casualties(total, us)
 
@@ -351,7 +374,12 @@ def _split_negative(
 
 
 def _read_clause(
-    text: str, sentence: str, sites: list[SiteMatch], published: datetime, vocab: Vocabulary
+    text: str,
+    sentence: str,
+    sites: list[SiteMatch],
+    published: datetime,
+    vocab: Vocabulary,
+    anchor: DateSpan | None = None,
 ) -> _Clause:
     types = _read_types(text, vocab)
     found = _find_negative(text, vocab)
@@ -362,7 +390,7 @@ def _read_clause(
         text=text,
         sentence=sentence,
         sites=sites,
-        date=find_date(text, published),
+        date=find_date(text, published, anchor),
         types=types,
         is_attack=bool(types) or bool(vocab.attack.search(text)),
         negative=negative,
@@ -445,7 +473,7 @@ def extract_events(
     recent_types: list[list[str]] = []  # weapon words of the last sentences, for "the attack"
     narrative: DateSpan | None = None  # the date of the attack the text spoke of last
     last_site: SiteMatch | None = None  # the site the text named last, for "the same base"
-    last_site_order = 0  # the sentence that named it
+    named: list[tuple[int, SiteMatch]] = []  # (sentence, site) as the text names them
     order = 0
 
     for paragraph in split_paragraphs(text):
@@ -463,18 +491,21 @@ def extract_events(
             # consulate, not the town's base; each clause keeps the sites inside it.
             sentence_sites = gazetteer.find_sites(sentence, on=today)
             cursor = 0
-            for clause_text in split_clauses(sentence):
+            for clause_text in _split_by_site(sentence, sentence_sites):
                 start = sentence.find(clause_text, cursor)
                 cursor = start + len(clause_text)
                 sites = [m for m in sentence_sites if start <= m.start < cursor]
+                sites = [m for m in sites if not _speaks(sentence, m)]
                 if not sites and last_site is not None:
                     same = SAME_SITE_RE.search(clause_text)
-                    if same is None and order - last_site_order <= THE_BASE_REACH:
-                        same = THE_BASE_RE.search(clause_text)
                     if same:
                         sites = [SiteMatch(last_site.site, same.group(0), start + same.start())]
+                    else:
+                        sites = _refer_site(THE_BASE_RE.search(clause_text), named, order, start)
+                        sites = [m for m in sites if not _speaks(sentence, m)]
                 if sites:
-                    last_site, last_site_order = sites[-1], order
+                    last_site = sites[-1]
+                    named += [(order, m) for m in sites]
                 elif OTHER_PLACE_RE.search(clause_text) and not US_SITE_RE.search(clause_text):
                     # "rockets struck a military camp at Bashiqa": another place; "the camp"
                     # after it is that one, and the attack there is none of ours.
@@ -489,7 +520,7 @@ def extract_events(
                     # Read the clause without its parts about a US strike (or a threat ...).
                     sites = [m for m in sites if any(a <= m.start - start < b for a, b in kept)]
                     clause_text = " ".join(clause_text[a:b].strip(" ,") for a, b in kept)
-                clause = _read_clause(clause_text, sentence, sites, published, vocab)
+                clause = _read_clause(clause_text, sentence, sites, published, vocab, narrative)
                 clause.negative = negative
                 if clause.date is None and SAME_DAY_RE.search(clause_text):
                     clause.date = narrative  # "two drone attacks took place the same day"
@@ -573,6 +604,62 @@ def extract_events(
     drafts = _fold_siteless(drafts, today)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]
+
+
+def _speaks(sentence: str, match: SiteMatch) -> bool:
+    """Return True if the site is the one speaking ("the US embassy condemned ...")."""
+    after = sentence[match.start + len(match.text) :]
+    before = sentence[max(0, match.start - 40) : match.start]
+    return bool(SPEAKER_RE.match(after.lstrip(" ,"))) and not SPEAKER_BEFORE_RE.search(before)
+
+
+def _refer_site(
+    the: re.Match[str] | None, named: list[tuple[int, SiteMatch]], order: int, offset: int
+) -> list[SiteMatch]:
+    """Return the site "the base" / "the embassy" stands for: the latest named one of its kind
+    (a base within the last two sentences), or nothing."""
+    if the is None:
+        return []
+    noun = the.group("noun").lower()
+    kinds = NOUN_KINDS.get(noun, BASE_KINDS)
+    for said, match in reversed(named):
+        if noun in NOUN_KINDS and noun != "compound":
+            pass  # a mission is one per article: any distance
+        elif order - said > THE_BASE_REACH:
+            break
+        if match.site.kind in kinds:
+            return [SiteMatch(match.site, the.group(0), offset + the.start())]
+        if noun not in NOUN_KINDS:
+            break  # "the base" is the site named last, or none
+    return []
+
+
+def _split_by_site(sentence: str, sites: list[SiteMatch]) -> list[str]:
+    """Return the sentence's clauses, a clause cut further where its parts name different sites.
+
+    "A drone was downed at the embassy early on Monday, hours after a rocket struck near
+    Baghdad airport": two acts, each with its own site, weapon and figures.
+    """
+    clauses: list[str] = []
+    cursor = 0
+    for clause in split_clauses(sentence):
+        start = sentence.find(clause, cursor)
+        cursor = start + len(clause)
+        inside = [m.start - start for m in sites if start <= m.start < cursor]
+        if len(inside) < 2:
+            clauses.append(clause)
+            continue
+        bounds = [0, *(m.start() for m in SEGMENT_RE.finditer(clause)), len(clause)]
+        parts = [(a, b) for a, b in pairwise(bounds) if b > a]
+        named = [p for p in parts if any(p[0] <= at < p[1] for at in inside)]
+        if len(named) < 2:
+            clauses.append(clause)
+            continue
+        # Parts before the first named one (a dateline) stay with it; later unnamed parts stay
+        # with the part before them.
+        cuts = [0] + [a for a, _ in named[1:]] + [len(clause)]
+        clauses += [clause[a:b] for a, b in pairwise(cuts) if b > a]
+    return clauses
 
 
 def _only(drafts: list[_Draft]) -> _Draft | None:

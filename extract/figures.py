@@ -32,7 +32,8 @@ MUNITION_RE = re.compile(
     # "a day after rockets hit": words of time or place between a count and a weapon break it.
     r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b|days?\b|weeks?\b|"
     r"months?\b|years?\b|hours?\b|minutes?\b|times?\b|after\b|before\b|since\b|later\b|ago\b|"
-    r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b)[\w-]+\s+){0,2}?"
+    r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b|first\b|second\b|third\b|fourth\b|"
+    r"fifth\b|final\b|last\b|further\b)[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
     r"|shells|UAVs?|rounds)\b(?!\s+(?:attacks?|strikes?|fire\b|launchers?|sites?|salvos?|barrages?))",
     re.IGNORECASE,
@@ -42,7 +43,8 @@ PEOPLE = (
     r"civilians?|people|persons?|members?|guards?|marines?|sailors?|airmen|fighters?|staff(?:ers)?|"
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
     r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis|"
-    r"filipinos|syrians|kurds|americans|reservists?|interpreters?|linguists?|commandos?)(?!\w)"
+    r"filipinos|syrians|kurds|americans|reservists?|interpreters?|linguists?|commandos?|women|men|"
+    r"boys|girls)(?!\w)"
 )
 NATIONALITY = (
     r"(?:U\.?S\.?|American|British|U\.?K\.?|Iraqi|Syrian|Kurdish|Jordanian|coalition|Filipino|"
