@@ -181,7 +181,7 @@ class _Clause:
     perpetrator: Perpetrator | None
     definite: bool
     us_site_text: str | None
-    us_share: tuple[int | None, bool] | None = None
+    us_share: tuple[int | None, bool, str | None] | None = None
 
     @property
     def has_details(self) -> bool:
@@ -238,18 +238,19 @@ class _Draft:
         if self.date is None and clause.date is not None:
             self.date = clause.date
 
-    def _add_us_share(self, us: int | None, single: bool) -> None:
-        """Give the US share to the figure it speaks of ("Two of them were Americans")."""
-        kinds = ["killed", "wounded"] if self.last_kind == "killed" else ["wounded", "killed"]
-        for kind in kinds if single else kinds[:1]:
-            figure: Casualties | None = getattr(self, kind)
+    def _add_us_share(self, us: int | None, single: bool, kind: str | None) -> None:
+        """Give the US share to the figure it speaks of ("Two of the dead were Americans")."""
+        last = kind or self.last_kind
+        kinds = ["killed", "wounded"] if last == "killed" else ["wounded", "killed"]
+        for name in kinds if single else kinds[:1]:
+            figure: Casualties | None = getattr(self, name)
             if figure is None or not figure.total or figure.us is not None:
                 continue
             if single and figure.total != 1:
                 continue
             share = figure.total if us is None else us
             if share <= figure.total:
-                setattr(self, kind, Casualties(figure.total, share))
+                setattr(self, name, Casualties(figure.total, share))
             return
 
 
@@ -472,11 +473,14 @@ def extract_events(
     last: _Draft | None = None  # the event the previous sentence spoke of
     recent_types: list[list[str]] = []  # weapon words of the last sentences, for "the attack"
     narrative: DateSpan | None = None  # the date of the attack the text spoke of last
+    narrative_at = (0, 0)  # (paragraph, sentence) where the text gave that date
+    paragraph_no = 0
     last_site: SiteMatch | None = None  # the site the text named last, for "the same base"
     named: list[tuple[int, SiteMatch]] = []  # (sentence, site) as the text names them
     order = 0
 
     for paragraph in split_paragraphs(text):
+        paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
         for sentence in split_sentences(paragraph):
             order += 1
@@ -529,6 +533,7 @@ def extract_events(
                 carried_date = clause.date
                 if clause.date is not None:
                     narrative = clause.date  # "The answer came on Sunday ... Hours later, rockets"
+                    narrative_at = (paragraph_no, order)
                 if clause.negative:
                     touched = None
                     last = None
@@ -553,7 +558,11 @@ def extract_events(
                             if generic:
                                 continue
                             if clause.date is None and order > LEAD_SENTENCES:
-                                continue
+                                if narrative is None or narrative_at != (paragraph_no, order - 1):
+                                    continue
+                                # "On Thursday it was the turn of Conoco. Three drones were
+                                # fired at the base there": the date of the sentence before.
+                                clause.date = narrative
                             draft = _Draft(
                                 match.site, match.text, clause.date, order, context, narrative
                             )

@@ -130,7 +130,7 @@ ZERO_RE = re.compile(
 SHARE_RE = re.compile(
     rf"\b(?P<n>{NUM}|all|none|neither|both)\s+of\s+(?:them|those|these|the\s+(?:\w+\s+)?"
     r"(?:wounded|injured|dead|killed|casualties|victims|contractors|troops|personnel))\s+"
-    r"(?:(?:was|were|are|is)\s+)?(?:also\s+)?(?:an?\s+)?(?:U\.?S\.?|American)\b",
+    r"(?:(?:was|were|are|is)\s+)?(?:also\s+)?(?:an?\s+)?(?:U\.?S\.?|Americans?)\b",
     re.IGNORECASE,
 )
 NOT_US_RE = re.compile(
@@ -138,28 +138,32 @@ NOT_US_RE = re.compile(
     re.IGNORECASE,
 )
 US_ZERO_RE = re.compile(
-    r"\bno (?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)",
+    r"\bno (?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)"
+    r"|\bno (?:immediate )?(?:injuries|casualties) (?:among|to|for) (?:our|U\.?S\.?|American|the "
+    r"American|US-led) (?:\w+ )?(?:service members|troops|personnel|forces|soldiers)",
     re.IGNORECASE,
 )
 
 
-def find_us_share(clause: str) -> tuple[int | None, bool] | None:
+def find_us_share(clause: str) -> tuple[int | None, bool, str | None] | None:
     """Return the US share the clause gives of a figure already stated, or None.
 
-    "two of them were Americans" -> (2, False); "all of them ..." -> (None, False), meaning
-    the whole figure; "he was not an American" -> (0, True), said of one person.
+    "two of them were Americans" -> (2, False, None); "all of the wounded ..." -> (None, False,
+    "wounded"), the whole figure; "he was not an American" -> (0, True, None), of one person.
     """
     m = SHARE_RE.search(clause)
     if m:
         word = m.group("n").lower()
+        of = re.search(rf"\b(?:{KILL})\b|\b(?P<w>{WOUND})\b", m.group(0), re.IGNORECASE)
+        kind = None if of is None else ("wounded" if of.group("w") else "killed")
         if word in ("none", "neither"):
-            return 0, False
+            return 0, False, kind
         if word in ("all", "both"):
-            return None, False
+            return None, False, kind
         n = parse_number(word)
-        return (n, False) if n is not None else None
+        return (n, False, kind) if n is not None else None
     if NOT_US_RE.search(clause):
-        return 0, True
+        return 0, True, None
     return None
 
 
@@ -203,6 +207,8 @@ def find_munitions(clause: str) -> Munitions | None:
         n2 = parse_number(m.group("n2")) if m.group("n2") else None
         low, high = _bounds(m.group("q"), n, n2)
         if m.group("of") and n2 is None and high == n:
+            if n == 1:
+                continue  # "one of the rockets killed ...": one of a salvo, not its size
             high = None
         return Munitions(low, high)
     return None
@@ -321,11 +327,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
             record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
 
     if ZERO_RE.search(clause):
-        us_only = bool(US_ZERO_RE.search(clause)) and not re.search(
-            r"\bor (?:Iraqi|coalition)|\bno (?:immediate )?(?:casualties|injuries)",
-            clause,
-            re.IGNORECASE,
-        )
+        # "no injuries among our service members" is the US share only, unless the clause
+        # also says no one at all was hurt.
+        rest = US_ZERO_RE.sub(" ", clause)
+        us_only = rest != clause and not ZERO_RE.search(rest)
         zero = Casualties(None, 0) if us_only else Casualties(0, 0)
         figures.setdefault("killed", zero)
         figures.setdefault("wounded", zero)
