@@ -90,7 +90,7 @@ SAME_DAY_RE = re.compile(
     re.IGNORECASE,
 )
 DAYS_AGO_RE = re.compile(
-    r"\b(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+"
+    r"\b(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<unit>days?|weeks?)\s+"
     r"(?P<dir>ago|earlier|before|later|after(?:wards)?)\b(?!\s+(?:the|a|an|it|its|that|this)\b)",
     re.IGNORECASE,
 )
@@ -245,6 +245,8 @@ def find_date(
     for m in DAYS_AGO_RE.finditer(sentence):
         raw = m.group("n").lower()
         n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+        if m.group("unit").lower().startswith("week"):
+            n *= 7  # "a week earlier": the same weekday, seven days before
         way = m.group("dir").lower()
         if way == "ago" or (anchor is None and way == "earlier"):
             add(m, _day(today - timedelta(days=n), m.group(0)))

@@ -57,6 +57,12 @@ THE_BASE_RE = re.compile(
     r"(?!\s+(?:at|in|near|of|outside|north|south|east|west)\b)",
     re.IGNORECASE,
 )
+# What may lie between two sites when the second only places the first.
+LOCATIVE_RE = re.compile(
+    r"(?:(?:\s+(?:compound|base|air base|airbase|complex|facility|camp))?,?\s+(?:in|inside|within|"
+    r"at|near|next to|beside|by|adjacent to|close to|outside)\s+(?:the\s+)?(?:[A-Z][\w-]*['’]s\s+)?"
+    r"|['’]s\s+)(?:heavily\s+)?(?:fortified\s+)?",
+)
 # "The US embassy condemned Sunday's attack": a site that speaks is not the target.
 SPEAKER_RE = re.compile(
     r"^(?:['’]s\s+(?:\w+\s+)?(?:spokes\w+|statement|press office)\s+)?(?:[\w,-]+\s+){0,3}?"
@@ -69,6 +75,25 @@ SPEAKER_BEFORE_RE = re.compile(
     r"(?:\w+\s+){0,2})$",
     re.IGNORECASE,
 )
+# "The outpost, known as Tower 22, houses 350 troops": a sentence that names the site of the
+# event the text just reported without one.
+IDENTIFY_RE = re.compile(
+    r"\b(?:known as|called|named|identified as|is|was)\b|^\W*(?:the|that)\s+(?:\w+\s+)?(?:base|outpost|"
+    r"garrison|camp|facility|site|installation)\b",
+    re.IGNORECASE,
+)
+# Countries as the text names them: a base "in north-eastern Jordan" is not one in Syria.
+COUNTRIES = {
+    "IQ": r"Iraq(?:i)?",
+    "SY": r"Syria(?:n)?",
+    "JO": r"Jordan(?:ian)?",
+    "KW": r"Kuwait(?:i)?",
+    "QA": r"Qatar(?:i)?",
+    "BH": r"Bahrain(?:i)?",
+    "SA": r"Saudi",
+    "AE": r"UAE|Emirat(?:es|i)",
+}
+COUNTRY_RES = {code: re.compile(rf"\b(?:{words})\b") for code, words in COUNTRIES.items()}
 # Which gazetteer kinds a noun can stand for; an embassy is one per article, so it is found
 # however far back it was named.
 NOUN_KINDS = {
@@ -296,9 +321,15 @@ def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
     name = None
     best = len(text) + 1
     for canonical, pattern in vocab.perpetrators:
-        m = pattern.search(text)
-        if m and m.start() < best:
-            name, best = canonical, m.start()
+        for m in pattern.finditer(text):
+            # "troops supporting the coalition against Islamic State": the foe, not the attacker
+            if re.search(
+                r"\b(?:against|fight(?:ing)?|defeat(?:ing)?)\s+(?:the\s+)?$", text[: m.start()]
+            ):
+                continue
+            if m.start() < best:
+                name, best = canonical, m.start()
+            break
     status = "unknown"
     for candidate, pattern in vocab.statuses:
         if pattern.search(text):
@@ -499,14 +530,22 @@ def extract_events(
                 start = sentence.find(clause_text, cursor)
                 cursor = start + len(clause_text)
                 sites = [m for m in sentence_sites if start <= m.start < cursor]
-                sites = [m for m in sites if not _speaks(sentence, m)]
+                sites = [
+                    m
+                    for m in sites
+                    if not _speaks(sentence, m) and not _locates(sentence, m, sites)
+                ]
                 if not sites and last_site is not None:
                     same = SAME_SITE_RE.search(clause_text)
                     if same:
                         sites = [SiteMatch(last_site.site, same.group(0), start + same.start())]
                     else:
                         sites = _refer_site(THE_BASE_RE.search(clause_text), named, order, start)
-                        sites = [m for m in sites if not _speaks(sentence, m)]
+                        sites = [
+                            m
+                            for m in sites
+                            if not _speaks(sentence, m) and not _locates(sentence, m, sites)
+                        ]
                 if sites:
                     last_site = sites[-1]
                     named += [(order, m) for m in sites]
@@ -548,10 +587,14 @@ def extract_events(
                         clause.munitions = clause.killed = clause.wounded = None
                     for match in clause.sites:
                         draft = _find_draft(drafts, match.site, clause.date)
+                        if generic:
+                            # "Rockets fall on the base every week, usually harmlessly" says
+                            # nothing of this attack.
+                            continue
                         if draft is None and not generic:
                             # "A drone struck a US outpost ... The drone hit Tower 22": the site
                             # named later belongs to the event opened without one.
-                            draft = _siteless_draft(drafts, clause.date)
+                            draft = _siteless_draft(drafts, clause.date, match.site)
                             if draft is not None:
                                 draft.site, draft.location_text = match.site, match.text
                         if draft is None:
@@ -569,6 +612,17 @@ def extract_events(
                             drafts.append(draft)
                         draft.add(clause)
                         touched = draft
+                elif (
+                    len(clause.sites) == 1
+                    and (unnamed := _unnamed(touched or last, drafts, order)) is not None
+                    and IDENTIFY_RE.search(clause.text)
+                    and _country_fits(unnamed, clause.sites[0].site)
+                ):
+                    # "A drone struck a US outpost in Jordan ... The outpost, known as Tower 22,"
+                    target = unnamed
+                    target.site, target.location_text = clause.sites[0].site, clause.sites[0].text
+                    target.add(clause, weak=True)
+                    touched = target
                 elif (
                     clause.is_attack
                     and clause.date is not None
@@ -613,6 +667,19 @@ def extract_events(
     drafts = _fold_siteless(drafts, today)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]
+
+
+def _locates(sentence: str, match: SiteMatch, sites: list[SiteMatch]) -> bool:
+    """Return True if the site only says where another one named just before it lies ("the US
+    embassy compound in Baghdad's Green Zone", "Victory base near Baghdad airport")."""
+    for other in sites:
+        end = other.start + len(other.text)
+        if other is match or end > match.start:
+            continue
+        between = sentence[end : match.start]
+        if LOCATIVE_RE.fullmatch(between):
+            return True
+    return False
 
 
 def _speaks(sentence: str, match: SiteMatch) -> bool:
@@ -681,12 +748,28 @@ def _lead_span(today: date) -> DateSpan:
     return DateSpan(today - timedelta(days=1), today, "range", "")
 
 
-def _siteless_draft(drafts: list[_Draft], when: DateSpan | None) -> _Draft | None:
-    """Return the newest event still without a site whose date can match, or None."""
+def _siteless_draft(drafts: list[_Draft], when: DateSpan | None, site: Site) -> _Draft | None:
+    """Return the newest event still without a site whose date and country can match."""
     for draft in reversed(drafts):
-        if draft.site is None and _dates_meet(draft.date, when):
+        if draft.site is None and _dates_meet(draft.date, when) and _country_fits(draft, site):
             return draft
     return None
+
+
+def _unnamed(near: _Draft | None, drafts: list[_Draft], order: int) -> _Draft | None:
+    """Return the event without a site the text reported just before (within two sentences)."""
+    if near is not None:
+        return near if near.site is None else None
+    if drafts and drafts[-1].site is None and order - drafts[-1].order <= THE_BASE_REACH:
+        return drafts[-1]
+    return None
+
+
+def _country_fits(draft: _Draft, site: Site) -> bool:
+    """Return False if the event's first sentence places it in countries other than the site's."""
+    said = draft.evidence[0] if draft.evidence else draft.location_text
+    named = {code for code, pattern in COUNTRY_RES.items() if pattern.search(said)}
+    return not named or site.country in named
 
 
 def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
@@ -694,7 +777,13 @@ def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
     _undated = _lead_span(today)
     kept = [d for d in drafts if d.site is not None]
     for draft in (d for d in drafts if d.site is None):
-        matches = [d for d in kept if _dates_meet(d.date or _undated, draft.date or _undated)]
+        matches = [
+            d
+            for d in kept
+            if _dates_meet(d.date or _undated, draft.date or _undated)
+            and d.site is not None
+            and _country_fits(draft, d.site)
+        ]
         if len(matches) != 1:
             kept.append(draft)
             continue
