@@ -86,7 +86,8 @@ TODAY_RE = re.compile(
 # "the same day", "that night": the date the text spoke of last (resolved by the caller).
 SAME_DAY_RE = re.compile(
     r"\b(?:(?:on |later )?the same (?:day|night|evening|morning)|later that (?:day|night|evening)|"
-    r"hours later|minutes later|shortly afterwards?|soon after(?:wards)?)\b",
+    r"(?:hours|minutes|moments|a short time|a little|not long|a few (?:minutes|hours)) later|"
+    r"shortly afterwards?|soon after(?:wards)?)\b",
     re.IGNORECASE,
 )
 DAYS_AGO_RE = re.compile(
@@ -135,7 +136,8 @@ def _year_before(month: int, day: int, today: date) -> date | None:
         except ValueError:
             continue
         if candidate <= today:
-            return candidate
+            # 29 February four years back is not "within the year up to publication".
+            return candidate if (today - candidate).days < 366 else None
     return None
 
 
@@ -149,6 +151,39 @@ def _month_before(month: int, today: date, strictly: bool) -> int:
     if month < today.month or (month == today.month and not strictly):
         return today.year
     return today.year - 1
+
+
+# "Two months later, on March 11", "in July that year": a date without a year inside a story
+# told about an earlier year takes that year, not the one before publication.
+STORY_CUE_RE = re.compile(
+    r"\b(?:later|earlier|that year|the same year|the following|afterwards|then|that (?:spring|"
+    r"summer|autumn|fall|winter))\b",
+    re.IGNORECASE,
+)
+
+
+def _story_year(sentence: str, anchor: DateSpan | None, today: date) -> int | None:
+    """Return the year a story told in the past speaks of, when the sentence continues it."""
+    if anchor is None or (today - anchor.end).days <= 180:
+        return None
+    return anchor.start.year if STORY_CUE_RE.search(sentence) else None
+
+
+def _in_story(
+    year: int, month: int, day: int, anchor: DateSpan | None, sentence: str
+) -> date | None:
+    """Return month/day in the story's year, moved a year on for "later" past the year's end."""
+    try:
+        candidate = date(year, month, day)
+        if (
+            anchor is not None
+            and candidate < anchor.start
+            and re.search(r"\b(?:later|following|afterwards)\b", sentence, re.IGNORECASE)
+        ):
+            candidate = date(year + 1, month, day)
+    except ValueError:
+        return None
+    return candidate
 
 
 def find_date(
@@ -188,9 +223,13 @@ def find_date(
             add(m, _day(date(int(m.group("year")), month, int(m.group("day"))), m.group(0)))
         except ValueError:
             pass
+    story_year = _story_year(sentence, anchor, today)
     for regex in (MONTH_DAY_RE, DAY_MONTH_RE):
         for m in regex.finditer(sentence):
-            day = _year_before(MONTHS[m.group("month").lower()], int(m.group("day")), today)
+            month, number = MONTHS[m.group("month").lower()], int(m.group("day"))
+            day = _year_before(month, number, today)
+            if story_year is not None:
+                day = _in_story(story_year, month, number, anchor, sentence) or day
             if day:
                 add(m, _day(day, m.group(0)))
     for m in MONTH_YEAR_RE.finditer(sentence):
@@ -205,7 +244,11 @@ def find_date(
         ):
             continue
         strictly = m.group("lead").lower() == "last"
-        add(m, _month_span(_month_before(month, today, strictly), month, m.group(0)))
+        year = _month_before(month, today, strictly)
+        if story_year is not None:
+            first = _in_story(story_year, month, 1, anchor, sentence)
+            year = first.year if first else year
+        add(m, _month_span(year, month, m.group(0)))
     for m in RELATIVE_MONTH_RE.finditer(sentence):
         if m.group("which").lower() == "last":
             first = today.replace(day=1) - timedelta(days=1)

@@ -16,7 +16,7 @@ How it reads an article (DOMAIN.md has the rules this implements):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -26,7 +26,13 @@ from typing import Any
 import yaml
 
 from extract.dates import SAME_DAY_RE, DateSpan, find_date, local_date
-from extract.figures import find_casualties, find_munitions, find_us_share
+from extract.figures import (
+    CasualtyFigures,
+    find_casualties,
+    find_munitions,
+    find_us_share,
+    parse_number,
+)
 from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer
 from extract.model import STATUS_RANK, Casualties, Event, Munitions, Perpetrator, Site
 from extract.text import split_clauses, split_paragraphs, split_sentences
@@ -54,7 +60,9 @@ SAME_SITE_RE = re.compile(
 THE_BASE_RE = re.compile(
     r"\b(?:the|that)\s+(?:(?:air|military|US|American|coalition|diplomatic)\s+)?(?P<noun>base|camp|"
     r"garrison|outpost|airfield|air base|installation|embassy|consulate|compound|mission)\b"
-    r"(?!\s+(?:at|in|near|of|outside|north|south|east|west)\b)",
+    r"(?!\s+(?:at|near|of|outside|north|south|east|west)\b)"
+    # "the base in Iraq's Kurdistan Region" is still the one named; "the base in Bashiqa" is not.
+    r"(?!\s+in\s+(?!(?:Iraq|Syria|Jordan|Kuwait|the Kurdistan|northern|southern|eastern|western)))",
     re.IGNORECASE,
 )
 # What may lie between two sites when the second only places the first.
@@ -63,6 +71,15 @@ LOCATIVE_RE = re.compile(
     r"at|near|next to|beside|by|adjacent to|close to|outside)\s+(?:the\s+)?(?:[A-Z][\w-]*['’]s\s+)?"
     r"|['’]s\s+)(?:heavily\s+)?(?:fortified\s+)?",
 )
+# "17 of them on Ain al-Asad", "and five on Erbil": a site's part of a salvo.
+MUNITION_SHARE_RE = re.compile(
+    r"(?<![\w-])(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:of them\s+)?"
+    r"(?:(?:landed|fell|struck|hit)\s+)?(?:on|at|in|into)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+# Verbs that report harm done (not "died", which may be of natural causes).
+HURT_RE = re.compile(r"\b(?:killed|killing|wounded|wounding|injured|injuring)\b", re.IGNORECASE)
 # "The US embassy condemned Sunday's attack": a site that speaks is not the target.
 SPEAKER_RE = re.compile(
     r"^(?:['’]s\s+(?:\w+\s+)?(?:spokes\w+|statement|press office)\s+)?(?:[\w,-]+\s+){0,3}?"
@@ -130,7 +147,7 @@ SEGMENT_RE = re.compile(
     re.IGNORECASE,
 )
 # "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
-ASIDE_RE = re.compile(r"\s[-–—]\s[^-–—]*?\s[-–—]\s|\([^)]*\)")
+ASIDE_RE = re.compile(r"\s[-–—]\s(?:(?!\s[-–—]\s).)*?\s[-–—]\s|\([^)]*\)")
 US_SITE_RE = re.compile(
     r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
     r"(?:-led)?\s+(?:military\s+|troop\s+)?(?:base|outpost|garrison|facility|site|position)s?"
@@ -262,6 +279,13 @@ class _Draft:
             self.perpetrator = _merge_perpetrator(self.perpetrator, clause.perpetrator)
         if self.date is None and clause.date is not None:
             self.date = clause.date
+        elif (
+            self.date is not None
+            and clause.date is not None
+            and clause.date.precision == "day" != self.date.precision
+            and self.date.start <= clause.date.start <= self.date.end
+        ):
+            self.date = clause.date  # "last month" ... "on Oct. 25": the day it was
 
     def _add_us_share(self, us: int | None, single: bool, kind: str | None) -> None:
         """Give the US share to the figure it speaks of ("Two of the dead were Americans")."""
@@ -358,6 +382,30 @@ def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
     return Perpetrator(name, status, by)
 
 
+def _munitions_share(sentence: str, match: SiteMatch) -> Munitions | None:
+    """Return the count the sentence gives for this one site ("17 of them on Ain al-Asad")."""
+    before = sentence[max(0, match.start - 40) : match.start]
+    m = MUNITION_SHARE_RE.search(before)
+    if m is None:
+        return None
+    n = parse_number(m.group("n"))
+    return Munitions(n, n) if n else None
+
+
+def _zero_only(clause: _Clause) -> _Clause:
+    """Return the clause without the counts that cannot be shared out among several events."""
+
+    def zero(figure: Casualties | None) -> Casualties | None:
+        return figure if figure is not None and not figure.total and not figure.us else None
+
+    return replace(clause, munitions=None, killed=zero(clause.killed), wounded=zero(clause.wounded))
+
+
+def _hurt(figures: CasualtyFigures) -> bool:
+    """Return True if the figures count someone killed or wounded."""
+    return any(c is not None and bool(c.total) for c in (figures.killed, figures.wounded))
+
+
 def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
     for outcome, pattern in vocab.outcomes:
         if pattern.search(text):
@@ -424,7 +472,10 @@ def _read_clause(
         sites=sites,
         date=find_date(text, published, anchor),
         types=types,
-        is_attack=bool(types) or bool(vocab.attack.search(text)),
+        is_attack=bool(types)
+        or bool(vocab.attack.search(text))
+        # "The deadliest, on January 28, killed three US soldiers at Tower 22"
+        or bool(sites and _hurt(figures) and HURT_RE.search(text)),
         negative=negative,
         habitual=bool(vocab.habitual.search(ASIDE_RE.sub(" ", sentence))),
         munitions=find_munitions(text),
@@ -510,6 +561,7 @@ def extract_events(
     named: list[tuple[int, SiteMatch]] = []  # (sentence, site) as the text names them
     order = 0
 
+    group: list[_Draft] = []  # the events the last clause named together ("X and Y")
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
@@ -577,6 +629,9 @@ def extract_events(
                     touched = None
                     last = None
                     continue
+                if clause.sites and not clause.is_attack:
+                    # "..., and five on Erbil": the verb of the salvo is in the clause before.
+                    clause.is_attack = any(_munitions_share(sentence, m) for m in clause.sites)
                 generic = clause.habitual and (
                     clause.date is None or clause.date.precision != "day"
                 )
@@ -585,7 +640,11 @@ def extract_events(
                         # "Drones hit al-Tanf and Ain al-Asad, wounding 24": one figure for two
                         # sites cannot be split, so neither event gets it.
                         clause.munitions = clause.killed = clause.wounded = None
+                    shared: list[_Draft] = []
+                    whole = clause.munitions
                     for match in clause.sites:
+                        # "22 missiles fell: 17 of them on Ain al-Asad ... and five on Erbil"
+                        clause.munitions = _munitions_share(sentence, match) or whole
                         draft = _find_draft(drafts, match.site, clause.date)
                         if generic:
                             # "Rockets fall on the base every week, usually harmlessly" says
@@ -612,6 +671,8 @@ def extract_events(
                             drafts.append(draft)
                         draft.add(clause)
                         touched = draft
+                        shared.append(draft)
+                    group = shared if len(shared) > 1 else []
                 elif (
                     len(clause.sites) == 1
                     and (unnamed := _unnamed(touched or last, drafts, order)) is not None
@@ -651,17 +712,27 @@ def extract_events(
                     if draft is not None:
                         draft.add(clause)
                         touched = draft
-                elif clause.is_attack and (clause.definite or clause.has_details) and not generic:
+                elif len(clause.sites) == 1 and clause.has_details and not generic:
+                    # "One US service member at Conoco was treated for a minor injury": a detail
+                    # of the attack at the site it names.
+                    draft = _find_draft(drafts, clause.sites[0].site, clause.date)
+                    if draft is not None:
+                        draft.add(clause, weak=True)
+                        touched = draft
+                elif ((clause.is_attack and clause.definite) or clause.has_details) and not generic:
                     # The event this sentence already spoke of, else the previous sentence's.
                     target = touched or last or _only(drafts)
-                    if target is not None:
+                    if target is not None and target in group:
+                        # "Missiles hit Ain al-Asad and Erbil; no one was killed, but 100 were
+                        # hurt": only "none" can be said of each of them.
+                        for draft in group:
+                            draft.add(_zero_only(clause), weak=True)
+                    elif target is not None:
                         target.add(clause, weak=True)
-                        touched = target
-                elif clause.has_details and not generic and (touched or last or _only(drafts)):
-                    target = touched or last or _only(drafts)
-                    target.add(clause, weak=True)
-                    touched = target
+                    touched = target or touched
             last = touched
+            if touched is None or touched not in group:
+                group = []
             recent_types.append(sentence_types)
 
     drafts = _fold_siteless(drafts, today)

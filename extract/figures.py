@@ -68,7 +68,7 @@ GROUP = (
 )
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
 KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
-WOUND = r"(?:wounded|wounding|wounds|injured|injuring|injuries|injures|hurt|hurting|casualties|traumatic brain injur(?:y|ies)|TBI)"
+WOUND = r"(?:wounded|wounding|wounds|injured|injuring|injuries|injures|hurt|hurting|casualties|(?:traumatic )?brain injur(?:y|ies)|TBI)"
 AFTER_VERB_RE = re.compile(
     rf"\b(?P<verb>{KILL}|{WOUND})\s+(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+|\s+as well as\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)",
     re.IGNORECASE,
@@ -189,7 +189,7 @@ def _bounds(qualifier: str | None, n: int, n2: int | None) -> tuple[int | None, 
         return (min(n, n2), max(n, n2))
     if q in ("more than", "over"):
         return (n + 1, None)
-    if q in ("at least", "some"):
+    if q == "at least":
         return (n, None)
     if q in ("up to", "as many as"):
         return (None, n)
@@ -332,6 +332,12 @@ def find_casualties(clause: str) -> CasualtyFigures:
         rest = US_ZERO_RE.sub(" ", clause)
         us_only = rest != clause and not ZERO_RE.search(rest)
         zero = Casualties(None, 0) if us_only else Casualties(0, 0)
+        said = " ".join(m.group(0) for m in ZERO_RE.finditer(clause))
+        # "no one was killed" says nothing of the wounded; "no injuries" means no one was hurt.
+        only_deaths = re.search(KILL, said, re.IGNORECASE) and not re.search(
+            rf"{WOUND}|harm", said, re.IGNORECASE
+        )
         figures.setdefault("killed", zero)
-        figures.setdefault("wounded", zero)
+        if not only_deaths:
+            figures.setdefault("wounded", zero)
     return CasualtyFigures(figures.get("killed"), figures.get("wounded"))

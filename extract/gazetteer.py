@@ -116,12 +116,23 @@ class Gazetteer:
                 + BASE_NEAR_TOWN
                 + r"\s+(?:\w+\s+){0,3}?(?:in|near|outside|at)|(?:fired|launched|aimed)\s+(?:at|on|"
                 r"toward|towards)|(?:attacks?|barrage|salvo|strike)\s+(?:on|against|in)|(?:hit|struck|"
-                r"targeted|targeting)\s+(?:the\s+(?:northern\s+|Kurdish\s+)?city\s+of\s+)?)"
+                r"targeted|targeting)\s+(?:the\s+(?:northern\s+|Kurdish\s+)?city\s+of\s+)?"
+                # "17 of them on Ain al-Asad ... and five on Erbil": a count that fell on a town
+                r"|\b(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+                r"(?:of them\s+)?(?:on|at))"
                 r"\s+(?:the\s+)?(?:city\s+of\s+)?(?P<town>" + town_names + r")\b(?!['’]s?\s+\w)",
                 re.IGNORECASE,
             )
             if self._towns
             else None
+        )
+
+        self._then_town = re.compile(
+            r"(?:\s+(?:air\s?base|base|airbase|airfield))?(?:\s*,\s*|\s+and\s+|\s+or\s+)"
+            r"(?:(?:at|on|in)\s+)?(?:the\s+)?(?:city\s+of\s+)?(?P<town>"
+            + (town_names or "(?!)")
+            + r")\b(?!['’]s?\s+\w)(?!\s+(?:province|governorate|region))",
+            re.IGNORECASE,
         )
 
     def __len__(self) -> int:
@@ -152,7 +163,14 @@ class Gazetteer:
                 seen.add(site.id)
                 found.append(SiteMatch(site, m.group(0), m.start()))
         if self._town_pattern:
-            for m in self._town_pattern.finditer(sentence):
+            # "missiles fired at Ain al-Asad and Erbil": a town coordinated with a named site is
+            # a target too.
+            after = [
+                m
+                for f in list(found)
+                if (m := self._then_town.match(sentence, f.start + len(f.text))) is not None
+            ]
+            for m in [*self._town_pattern.finditer(sentence), *after]:
                 candidates = self._towns[m.group("town").lower()]
                 if on is not None:
                     from datetime import timedelta
@@ -163,7 +181,7 @@ class Gazetteer:
                 site = candidates[0]
                 if site.id not in seen:
                     seen.add(site.id)
-                    found.append(SiteMatch(site, m.group(0), m.start(), via_town=True))
+                    found.append(SiteMatch(site, m.group("town"), m.start("town"), via_town=True))
         if self._mission_towns:
             for m in MISSION_RE.finditer(sentence):
                 # "Missiles fired at Erbil ... the US consulate was the target": the mission,
