@@ -83,6 +83,10 @@ TODAY_RE = re.compile(
     r"\b(?:today|(?:shortly |just )?after midnight|this morning|this afternoon|this evening|earlier today|tonight)\b",
     re.IGNORECASE,
 )
+# A wire dateline: place in capitals, optional country, date, optional outlet, then a dash.
+DATELINE_RE = re.compile(
+    r"^[A-Z][A-Z .'-]+(?:,\s+[A-Z][\w .'-]*?)?,\s+[^-–—()]{3,20}?\s*(?:\([^)]*\))?\s*[-–—]\s"
+)
 # "the same day", "that night": the date the text spoke of last (resolved by the caller).
 SAME_DAY_RE = re.compile(
     r"\b(?:(?:on |later )?the same (?:day|night|evening|morning)|later that (?:day|night|evening)|"
@@ -305,6 +309,11 @@ def find_date(
 
     if not candidates:
         return None
+    # "WASHINGTON, Jan. 5 (Wire) - Rockets hit the base on Saturday": the dateline dates the
+    # report, not the attack, when the sentence gives another date.
+    dateline = DATELINE_RE.match(sentence)
+    if dateline and any(at >= dateline.end() for at, _ in candidates):
+        candidates = [c for c in candidates if c[0] >= dateline.end()]
     # "Two days earlier, on Saturday": a date the sentence names beats one counted from another.
     named = [c for c in candidates if c[1] not in relative and c[1].precision == "day"]
     if named and len(named) < len(candidates):
