@@ -27,6 +27,8 @@ import yaml
 
 from extract.dates import SAME_DAY_RE, DateSpan, find_date, local_date
 from extract.figures import (
+    PEOPLE_SHARE_RE,
+    VAGUE_US_RE,
     CasualtyFigures,
     find_casualties,
     find_munitions,
@@ -76,6 +78,12 @@ MUNITION_SHARE_RE = re.compile(
     r"(?<![\w-])(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
     r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:of them\s+)?"
     r"(?:(?:landed|fell|struck|hit)\s+)?(?:on|at|in|into)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+# "none of the attacks caused casualties": a zero for every attack of that day.
+BLANKET_ZERO_RE = re.compile(
+    r"\b(?:none|neither) of (?:the|these|those) (?:\w+ )?(?:attacks|strikes|incidents)\b"
+    r"|\bneither attack\b|\bin (?:either|any) of the (?:attacks|incidents)\b",
     re.IGNORECASE,
 )
 # Verbs that report harm done (not "died", which may be of natural causes).
@@ -224,13 +232,21 @@ class _Clause:
     definite: bool
     us_site_text: str | None
     us_share: tuple[int | None, bool, str | None] | None = None
+    vague_us: str | None = None  # "a number of US personnel were hurt": that figure's kind
 
     @property
     def has_details(self) -> bool:
         return (
             any(
                 x is not None
-                for x in (self.killed, self.wounded, self.outcome, self.perpetrator, self.us_share)
+                for x in (
+                    self.killed,
+                    self.wounded,
+                    self.outcome,
+                    self.perpetrator,
+                    self.us_share,
+                    self.vague_us,
+                )
             )
             or self.munitions is not None
         )
@@ -254,6 +270,7 @@ class _Draft:
     perpetrator: Perpetrator = field(default_factory=Perpetrator)
     evidence: list[str] = field(default_factory=list)
     last_kind: str | None = None  # the casualty figure the text gave last: killed or wounded
+    vague: set[str] = field(default_factory=set)  # figures with a US toll the text won't count
 
     def add(self, clause: _Clause, weak: bool = False) -> None:
         """Add what the clause says; a ``weak`` clause (no site of its own) adds weapon types
@@ -275,6 +292,8 @@ class _Draft:
             self.last_kind = "killed"
         if clause.us_share is not None:
             self._add_us_share(*clause.us_share)
+        if clause.vague_us:
+            self.vague.add(clause.vague_us)
         if clause.perpetrator:
             self.perpetrator = _merge_perpetrator(self.perpetrator, clause.perpetrator)
         if self.date is None and clause.date is not None:
@@ -401,6 +420,34 @@ def _zero_only(clause: _Clause) -> _Clause:
     return replace(clause, munitions=None, killed=zero(clause.killed), wounded=zero(clause.wounded))
 
 
+def _share_toll(
+    clause: _Clause, toll: tuple[str, Casualties] | None
+) -> tuple[str, Casualties] | None:
+    """Give a site its share of a toll stated before ("Twenty of them were at al-Tanf");
+    return the toll the text has now given last."""
+    share = PEOPLE_SHARE_RE.search(clause.text)
+    if share and toll and len(clause.sites) == 1 and clause.killed is clause.wounded is None:
+        kind, figure = toll
+        n = parse_number(share.group("n") or share.group("n2"))
+        if n and figure.total and n <= figure.total:
+            setattr(clause, kind, Casualties(n, n if figure.us == figure.total else None))
+            return toll
+    for kind in ("wounded", "killed"):
+        figure = getattr(clause, kind)
+        if figure is not None and figure.total:
+            return kind, figure
+    return toll
+
+
+def _vague_kind(text: str) -> str | None:
+    """Return "killed" or "wounded" if the clause speaks of a US toll without a count."""
+    m = VAGUE_US_RE.search(text)
+    if m is None:
+        return None
+    killed = re.search(r"\b(?:killed|dead|died|deaths?)\b", m.group(0), re.IGNORECASE)
+    return "killed" if killed else "wounded"
+
+
 def _hurt(figures: CasualtyFigures) -> bool:
     """Return True if the figures count someone killed or wounded."""
     return any(c is not None and bool(c.total) for c in (figures.killed, figures.wounded))
@@ -486,6 +533,7 @@ def _read_clause(
         definite=bool(DEFINITE_RE.search(text)),
         us_site_text=us_site.group(0) if us_site else None,
         us_share=find_us_share(text),
+        vague_us=_vague_kind(text),
     )
 
 
@@ -512,6 +560,9 @@ def _finish(draft: _Draft, today: date) -> Event | None:
         attack_type = "mixed"
     else:
         attack_type = draft.context_type or "unknown"
+    for kind in draft.vague:
+        # "A number of US personnel are being evaluated; one Iraqi was wounded": no total.
+        setattr(draft, kind, Casualties())
     outcome = draft.outcome or "unknown"
     if outcome == "unknown" and any(c and c.total for c in (draft.killed, draft.wounded)):
         outcome = "impact"
@@ -562,6 +613,8 @@ def extract_events(
     order = 0
 
     group: list[_Draft] = []  # the events the last clause named together ("X and Y")
+    last_toll: tuple[str, Casualties] | None = None  # the casualty figure the text gave last
+    blanket: list[DateSpan | None] = []  # dates of "none of the attacks caused casualties"
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
@@ -617,6 +670,7 @@ def extract_events(
                     clause_text = " ".join(clause_text[a:b].strip(" ,") for a, b in kept)
                 clause = _read_clause(clause_text, sentence, sites, published, vocab, narrative)
                 clause.negative = negative
+                last_toll = _share_toll(clause, last_toll)
                 if clause.date is None and SAME_DAY_RE.search(clause_text):
                     clause.date = narrative  # "two drone attacks took place the same day"
                 if clause.date is None:
@@ -629,6 +683,8 @@ def extract_events(
                     touched = None
                     last = None
                     continue
+                if BLANKET_ZERO_RE.search(clause.text) and clause.killed and clause.wounded:
+                    blanket.append(clause.date)  # "none of the attacks caused casualties"
                 if clause.sites and not clause.is_attack:
                     # "..., and five on Erbil": the verb of the salvo is in the clause before.
                     clause.is_attack = any(_munitions_share(sentence, m) for m in clause.sites)
@@ -735,6 +791,10 @@ def extract_events(
                 group = []
             recent_types.append(sentence_types)
 
+    for when in blanket:
+        for draft in drafts:
+            if draft.killed is None and draft.wounded is None and _dates_meet(draft.date, when):
+                draft.killed = draft.wounded = Casualties(0, 0)
     drafts = _fold_siteless(drafts, today)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]

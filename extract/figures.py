@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from extract.model import Casualties, Munitions
 
-__all__ = ["CasualtyFigures", "find_casualties", "find_munitions", "find_us_share", "parse_number"]
+__all__ = [
+    "PEOPLE_SHARE_RE",
+    "VAGUE_US_RE",
+    "CasualtyFigures",
+    "find_casualties",
+    "find_munitions",
+    "find_us_share",
+    "parse_number",
+]
 
 NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -44,12 +52,19 @@ PEOPLE = (
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
     r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis|"
     r"filipinos|syrians|kurds|americans|reservists?|interpreters?|linguists?|commandos?|women|men|"
-    r"boys|girls)(?!\w)"
+    r"boys|girls|medics?|doctors?|nurses?|pilots?|engineers?)(?!\w)"
 )
 NATIONALITY = (
     r"(?:U\.?S\.?|American|British|U\.?K\.?|Iraqi|Syrian|Kurdish|Jordanian|coalition|Filipino|"
     r"foreign|civilian|Italian|Spanish|French|German|Australian|Polish|Danish|Norwegian|Dutch|"
     r"Canadian|local|private|security|defen[cs]e|military|army|Peshmerga|SDF)"
+)
+# Nationalities that say a person is not a US citizen (not "Kurdish" or "SDF", which may be).
+FOREIGN_RE = re.compile(
+    r"\b(?:Iraqis?|British|Britons?|Filipinos?|Turkish|Syrians?|Jordanians?|Italians?|Spanish|"
+    r"French|German|Australians?|Polish|Danish|Norwegian|Dutch|Canadians?|Nepal(?:i|ese)|Indians?|"
+    r"Pakistanis?)\b",
+    re.IGNORECASE,
 )
 US_RE = re.compile(r"(?<!non-)\b(?:U\.?S\.?|American|Americans)\b")
 # "killed three coalition members - two Americans and a Briton": the US share in an aside.
@@ -75,7 +90,8 @@ AFTER_VERB_RE = re.compile(
 )
 BEFORE_VERB_RE = re.compile(
     rf"(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)"
-    rf"\s+(?:\w+\s+){{0,3}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
+    # "The interpreter, who worked for a US contractor, was killed": an aside between the two.
+    rf"(?:\s*,[^,;]{{1,100}},)?\s+(?:\w+\s+){{0,4}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
     rf"(?:\s+(?:for\s+|from\s+|with\s+)?(?:an?\s+)?(?:minor\s+|mild\s+|serious\s+)?(?P<verb2>{WOUND}|injur\w*|wounds|concussions?))?",
     re.IGNORECASE,
 )
@@ -102,6 +118,27 @@ NUMBER_AT_RE = re.compile(
     rf"(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b",
     re.IGNORECASE,
 )
+# "Twenty of them were at al-Tanf", "The remaining four were at Ain al-Asad": a site's share
+# of a casualty figure given before.
+PEOPLE_SHARE_RE = re.compile(
+    rf"\b(?:(?P<n>{NUM})\s+of\s+(?:them|those|the\s+(?:\w+\s+)?(?:wounded|injured|dead|killed))|"
+    rf"(?:the|all)\s+(?:remaining|other)\s+(?P<n2>{NUM}))\s+(?:were|was)\s+(?:\w+\s+)?(?:at|in|on)\b",
+    re.IGNORECASE,
+)
+# "A number of US personnel are being evaluated for brain injuries": a US toll with no count,
+# so no total can be known.
+VAGUE_US_RE = re.compile(
+    rf"\b(?:a number of|several|some|many|dozens of|scores of|a few|an unknown number of)\s+"
+    rf"(?:(?:U\.?S\.?|American|coalition)\s+)(?:[\w-]+\s+)?{PEOPLE}[^.;]{{0,60}}?"
+    rf"(?:{WOUND}|{KILL}|evaluat\w+|treated|injur\w*)",
+    re.IGNORECASE,
+)
+# "The interpreter, who worked for a US contractor, was killed": one person, named by role.
+SINGLE_RE = re.compile(
+    rf"\b(?:the|an?|one)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})(?:\s*,[^,;]{{1,100}},)?\s+"
+    r"(?:was|had been|has been)\s+(?:\w+ly\s+)?(?P<verb>killed|wounded|injured|hurt)\b",
+    re.IGNORECASE,
+)
 # "three US troops among five wounded"
 AMONG_RE = re.compile(
     rf"(?<![\w-])(?P<us>{NUM})\s+(?:U\.?S\.?|American)\s+(?:\w+\s+)?{PEOPLE}\s+(?:were\s+)?among\s+"
@@ -115,7 +152,8 @@ INCLUDING_US_RE = re.compile(
 ZERO_RE = re.compile(
     r"\bno (?:immediate )?(?:reports? of )?(?:casualties|injuries|deaths|fatalities|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
     r"|\bnobody (?:was )?(?:hurt|injured|killed)"
-    r"|\bwithout (?:causing )?(?:any )?(?:casualties|injuries)"
+    r"|\bwithout (?:causing )?(?:any )?(?:(?:human|material|human or material) )?(?:casualties|injuries|losses|loss of life)"
+    r"|\bno (?:human )?(?:losses|loss of life)"
     r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injuries)"
     r"|\bneither\b.{0,40}\bcasualties"
     r"|\bcaused no (?:casualties|injuries)"
@@ -231,6 +269,7 @@ def _count_groups(text: str) -> tuple[int, int | None]:
     """Return (total, us) over the groups listed in ``text`` ("two US troops and one Briton")."""
     total, us = 0, 0
     any_us = False
+    groups = foreign = 0
     for group in GROUP_RE.finditer(text):
         n = parse_number(group.group("n"))
         if n is None:
@@ -242,6 +281,11 @@ def _count_groups(text: str) -> tuple[int, int | None]:
             any_us = True
         elif re.search(r"\bnon-(?:U\.?S\.?|American)", group.group("who"), re.IGNORECASE):
             any_us = True  # "a non-American contractor": the US share is known, and none
+        else:
+            foreign += int(bool(FOREIGN_RE.search(group.group("who"))))
+        groups += 1
+    if not any_us and groups and foreign == groups:
+        return total, 0  # "an Iraqi contractor was injured": every group is named as not US
     return total, (us if any_us else None)
 
 
@@ -260,7 +304,7 @@ def _kind(verb: str) -> str:
 
 
 CASUALTY_CUE_RE = re.compile(
-    r"kill|wound|injur|hurt|dead|died|death|casualt|fatalit|harm|brain|TBI|concussion",
+    r"kill|wound|injur|hurt|dead|died|death|casualt|fatalit|harm|brain|TBI|concussion|loss",
     re.IGNORECASE,
 )
 
@@ -321,6 +365,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
         total, us = _count_groups(m.group("list"))
         if total:
             record(_kind(verb), total, us, m.span())
+    for m in SINGLE_RE.finditer(clause):
+        if not re.search(r"s$", m.group("who")) or re.search(r"(?:ss|us)$", m.group("who")):
+            us = 1 if US_RE.search(m.group("who")) else None
+            record(_kind(m.group("verb")), 1, us, m.span())
     for m in BARE_COUNT_RE.finditer(clause):
         n = parse_number(m.group("n"))
         if n and not (m.group("n").isdigit() and len(m.group("n")) == 4):
