@@ -615,6 +615,7 @@ def extract_events(
     group: list[_Draft] = []  # the events the last clause named together ("X and Y")
     last_toll: tuple[str, Casualties] | None = None  # the casualty figure the text gave last
     blanket: list[DateSpan | None] = []  # dates of "none of the attacks caused casualties"
+    pending: list[_Clause] = []  # a headline's figures, before any event is open
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
@@ -785,7 +786,15 @@ def extract_events(
                             draft.add(_zero_only(clause), weak=True)
                     elif target is not None:
                         target.add(clause, weak=True)
+                    elif order <= LEAD_SENTENCES and not drafts:
+                        # "Drone kills three US soldiers" (headline) before the text names the
+                        # place: the figures wait for the lead's event.
+                        pending.append(clause)
                     touched = target or touched
+            if pending and len(drafts) == 1:
+                for clause in pending:
+                    drafts[0].add(clause, weak=True)
+                pending = []
             last = touched
             if touched is None or touched not in group:
                 group = []

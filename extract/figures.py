@@ -51,7 +51,7 @@ PEOPLE = (
     r"civilians?|people|persons?|members?|guards?|marines?|sailors?|airmen|fighters?|staff(?:ers)?|"
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
     r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis|"
-    r"filipinos|syrians|kurds|americans|reservists?|interpreters?|linguists?|commandos?|women|men|"
+    r"filipinos|syrians|kurds|americans?|reservists?|interpreters?|linguists?|commandos?|women|men|"
     r"boys|girls|medics?|doctors?|nurses?|pilots?|engineers?)(?!\w)"
 )
 NATIONALITY = (
@@ -79,13 +79,15 @@ GROUP = (
     rf"(?<![\w-])(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM})\s+"
     r"(?!(?:number|group|handful|few|lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
     r"militants|attackers)['’]?s?)\b)"
-    rf"(?P<who>(?:(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}(?:\s+{PEOPLE})?)"
+    rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}"
+    rf"(?:\s+{PEOPLE})?)"
 )
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
 KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
 WOUND = r"(?:wounded|wounding|wounds|injured|injuring|injuries|injures|hurt|hurting|casualties|(?:traumatic )?brain injur(?:y|ies)|TBI)"
 AFTER_VERB_RE = re.compile(
-    rf"\b(?P<verb>{KILL}|{WOUND})\s+(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+|\s+as well as\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)",
+    # "caused minor injuries to two US service members", "the death of a US contractor"
+    rf"\b(?P<verb>{KILL}|{WOUND})\s+(?:(?:to|of|among)\s+)?(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+|\s+as well as\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)",
     re.IGNORECASE,
 )
 BEFORE_VERB_RE = re.compile(
@@ -98,6 +100,12 @@ BEFORE_VERB_RE = re.compile(
 BARE_COUNT_RE = re.compile(
     rf"(?<![\w-])(?<!no )(?<!No )(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+"
     rf"(?:more\s+|others?\s+)?(?:were\s+|was\s+)?(?:\w+ly\s+)?(?P<verb>{KILL}|{WOUND})\b",
+    re.IGNORECASE,
+)
+# "killing two and wounding five"
+AFTER_BARE_RE = re.compile(
+    rf"\b(?P<verb>killing|wounding|injuring|killed|wounded|injured)\s+(?:{QUALIFIER})?"
+    rf"(?P<n>\d{{1,4}}|{_WORD_NUM})(?=\s*(?:[,.;]|and\b|or\b|$|(?:more|other|including)\b))",
     re.IGNORECASE,
 )
 # "left 20 Americans with minor injuries"
@@ -147,7 +155,7 @@ AMONG_RE = re.compile(
     re.IGNORECASE,
 )
 INCLUDING_US_RE = re.compile(
-    rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|American)\b", re.IGNORECASE
+    rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|Americans?)\b", re.IGNORECASE
 )
 ZERO_RE = re.compile(
     r"\bno (?:immediate )?(?:reports? of )?(?:casualties|injuries|deaths|fatalities|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
@@ -320,7 +328,8 @@ def find_casualties(clause: str) -> CasualtyFigures:
         if kind in figures or any(span[0] < e and s < span[1] for s, e in spans):
             return
         spans.append(span)
-        including = INCLUDING_US_RE.search(clause, span[1], span[1] + 60)
+        # "Five people, including two Americans, were wounded" or "..., including two Americans"
+        including = INCLUDING_US_RE.search(clause, span[0], span[1] + 60)
         if including and re.search(
             rf"\b(?:{KILL}|{WOUND})\b", clause[span[1] : including.start()], re.IGNORECASE
         ):
@@ -365,6 +374,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
         total, us = _count_groups(m.group("list"))
         if total:
             record(_kind(verb), total, us, m.span())
+    for m in AFTER_BARE_RE.finditer(clause):
+        n = parse_number(m.group("n"))
+        if n and m.group("n").lower() not in ("a", "an"):
+            record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
     for m in SINGLE_RE.finditer(clause):
         if not re.search(r"s$", m.group("who")) or re.search(r"(?:ss|us)$", m.group("who")):
             us = 1 if US_RE.search(m.group("who")) else None
