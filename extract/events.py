@@ -35,7 +35,7 @@ from extract.figures import (
     find_us_share,
     parse_number,
 )
-from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer
+from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer, distance_km
 from extract.model import STATUS_RANK, Casualties, Event, Munitions, Perpetrator, Site
 from extract.text import split_clauses, split_paragraphs, split_sentences
 
@@ -67,6 +67,10 @@ THE_BASE_RE = re.compile(
     r"(?!\s+in\s+(?!(?:Iraq|Syria|Jordan|Kuwait|the Kurdistan|northern|southern|eastern|western)))",
     re.IGNORECASE,
 )
+# An airport holds bases and compounds; a diplomatic zone holds an embassy: named together
+# within this distance, the smaller one is the site.
+CONTAINER_RANK = {"airport": 2, "diplomatic_zone": 1}
+CONTAINED_KM = 4.0
 # What may lie between two sites when the second only places the first.
 LOCATIVE_RE = re.compile(
     r"(?:(?:\s+(?:compound|base|air base|airbase|complex|facility|camp))?,?\s+(?:in|inside|within|"
@@ -631,6 +635,7 @@ def extract_events(
             # "missiles fired at Erbil, and ... the US consulate was the target" names the
             # consulate, not the town's base; each clause keeps the sites inside it.
             sentence_sites = gazetteer.find_sites(sentence, on=today)
+            sentence_sites = [m for m in sentence_sites if not _contains(m, sentence_sites)]
             cursor = 0
             for clause_text in _split_by_site(sentence, sentence_sites):
                 start = sentence.find(clause_text, cursor)
@@ -804,9 +809,21 @@ def extract_events(
         for draft in drafts:
             if draft.killed is None and draft.wounded is None and _dates_meet(draft.date, when):
                 draft.killed = draft.wounded = Casualties(0, 0)
-    drafts = _fold_siteless(drafts, today)
+    drafts = _fold_contained(_fold_siteless(drafts, today), today)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]
+
+
+def _contains(match: SiteMatch, sites: list[SiteMatch]) -> bool:
+    """Return True if the site is the airport or zone that holds another site named with it
+    ("drones approached Baghdad airport, where the Victory base hosts US forces")."""
+    rank = CONTAINER_RANK.get(match.site.kind, 0)
+    return any(
+        CONTAINER_RANK.get(other.site.kind, 0) < rank
+        and distance_km(match.site, other.site) <= CONTAINED_KM
+        for other in sites
+        if other.site.id != match.site.id
+    )
 
 
 def _locates(sentence: str, match: SiteMatch, sites: list[SiteMatch]) -> bool:
@@ -927,20 +944,47 @@ def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
         if len(matches) != 1:
             kept.append(draft)
             continue
-        target = matches[0]
-        for sentence in draft.evidence:
-            if sentence not in target.evidence:
-                target.evidence.append(sentence)
-        target.types += [t for t in draft.types if t not in target.types]
-        target.munitions = target.munitions or draft.munitions
-        target.outcome = target.outcome or draft.outcome
-        target.killed = _merge_casualties(target.killed, draft.killed)
-        target.wounded = _merge_casualties(target.wounded, draft.wounded)
-        target.perpetrator = _merge_perpetrator(target.perpetrator, draft.perpetrator)
-        target.order = min(target.order, draft.order)
-        if draft.date and (target.date is None or target.date.precision != "day"):
-            target.date = draft.date
+        _merge_into(matches[0], draft)
     return kept
+
+
+def _fold_contained(drafts: list[_Draft], today: date) -> list[_Draft]:
+    """Merge an event at an airport or zone into the one at a site it holds on the same dates
+    ("Rockets hit Baghdad airport" ... "the Victory base there")."""
+    _undated = _lead_span(today)
+    kept: list[_Draft] = []
+    for draft in drafts:
+        rank = CONTAINER_RANK.get(draft.site.kind, 0) if draft.site else 0
+        inner = [
+            d
+            for d in drafts
+            if rank
+            and d.site is not None
+            and CONTAINER_RANK.get(d.site.kind, 0) < rank
+            and distance_km(d.site, draft.site) <= CONTAINED_KM
+            and _dates_meet(d.date or _undated, draft.date or _undated)
+        ]
+        if len(inner) == 1:
+            _merge_into(inner[0], draft)
+        else:
+            kept.append(draft)
+    return kept
+
+
+def _merge_into(target: _Draft, draft: _Draft) -> None:
+    """Add what one draft holds to another that reports the same attack."""
+    for sentence in draft.evidence:
+        if sentence not in target.evidence:
+            target.evidence.append(sentence)
+    target.types += [t for t in draft.types if t not in target.types]
+    target.munitions = target.munitions or draft.munitions
+    target.outcome = target.outcome or draft.outcome
+    target.killed = _merge_casualties(target.killed, draft.killed)
+    target.wounded = _merge_casualties(target.wounded, draft.wounded)
+    target.perpetrator = _merge_perpetrator(target.perpetrator, draft.perpetrator)
+    target.order = min(target.order, draft.order)
+    if draft.date and (target.date is None or target.date.precision != "day"):
+        target.date = draft.date
 
 
 def _find_draft(drafts: list[_Draft], site: Site, when: DateSpan | None) -> _Draft | None:
