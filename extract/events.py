@@ -90,6 +90,13 @@ BLANKET_ZERO_RE = re.compile(
     r"|\bneither attack\b|\bin (?:either|any) of the (?:attacks|incidents)\b",
     re.IGNORECASE,
 )
+DEFENCE_RE = re.compile(
+    r"\b(?:Patriot|interceptor|surface-to-air|anti-aircraft|air[- ]defen[cs]e|Hellfire|"
+    r"counter-(?:rocket|drone|UAS)|C-RAM|Phalanx|THAAD)(?:\s+(?:missiles?|rockets?|systems?|"
+    r"batteries|battery|interceptors?))?",
+    re.IGNORECASE,
+)
+SALVO_RE = re.compile(r"\b(?:barrages?|salvos?|volleys?)\b", re.IGNORECASE)
 # Verbs that report harm done (not "died", which may be of natural causes).
 HURT_RE = re.compile(r"\b(?:killed|killing|wounded|wounding|injured|injuring)\b", re.IGNORECASE)
 # "The US embassy condemned Sunday's attack": a site that speaks is not the target.
@@ -350,7 +357,8 @@ def _merge_perpetrator(old: Perpetrator, new: Perpetrator) -> Perpetrator:
 
 def _read_types(text: str, vocab: Vocabulary) -> list[str]:
     found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
+    # "Patriot missiles brought down two drones": the defenders' weapons are not the attack's.
+    taken: list[tuple[int, int]] = [m.span() for m in DEFENCE_RE.finditer(text)]
     for kind, pattern in vocab.types:
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
@@ -562,8 +570,12 @@ def _finish(draft: _Draft, today: date) -> Event | None:
         attack_type = draft.types[0]
     elif len(draft.types) > 1:
         attack_type = "mixed"
+    elif draft.context_type:
+        attack_type = draft.context_type
+    elif any(SALVO_RE.search(sentence) for sentence in draft.evidence):
+        attack_type = "rocket"  # "a barrage on the same camp": a salvo with no weapon named
     else:
-        attack_type = draft.context_type or "unknown"
+        attack_type = "unknown"
     for kind in draft.vague:
         # "A number of US personnel are being evaluated; one Iraqi was wounded": no total.
         setattr(draft, kind, Casualties())
