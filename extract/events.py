@@ -734,7 +734,15 @@ def extract_events(
                             if generic:
                                 continue
                             if clause.date is None and order > LEAD_SENTENCES:
-                                if narrative is None or narrative_at != (paragraph_no, order - 1):
+                                # The story goes on in the same paragraph, or the sentence
+                                # just before gave the date.
+                                if narrative is None or not (
+                                    narrative_at == (paragraph_no, order - 1)
+                                    or (
+                                        narrative_at[0] == paragraph_no
+                                        and order - narrative_at[1] <= THE_BASE_REACH
+                                    )
+                                ):
                                     continue
                                 # "On Thursday it was the turn of Conoco. Three drones were
                                 # fired at the base there": the date of the sentence before.
@@ -807,11 +815,16 @@ def extract_events(
                         # "Drone kills three US soldiers" (headline) before the text names the
                         # place: the figures wait for the lead's event.
                         pending.append(clause)
+                    elif _zero_only(clause) == clause and clause.killed and clause.wounded:
+                        # "Three bases were attacked ... There were no injuries": of them all.
+                        blanket.append(narrative)
                     touched = target or touched
             if pending and len(drafts) == 1:
                 for clause in pending:
                     drafts[0].add(clause, weak=True)
                 pending = []
+            if touched is not None and touched.date in (None, narrative):
+                narrative_at = (paragraph_no, order)  # the story of that day goes on
             last = touched
             if touched is None or touched not in group:
                 group = []
