@@ -83,6 +83,12 @@ TODAY_RE = re.compile(
     r"\b(?:today|(?:shortly |just )?after midnight|this morning|this afternoon|this evening|earlier today|tonight)\b",
     re.IGNORECASE,
 )
+# Every date pattern below holds one of these words (or a digit).
+DATE_HINT_RE = re.compile(
+    r"\d|day|night|week|month|ago|earlier|later|after|before|morning|evening|tonight|"
+    r"midnight|" + "|".join(sorted(MONTHS, key=len, reverse=True)),
+    re.IGNORECASE,
+)
 # A wire dateline: place in capitals, optional country, date, optional outlet, then a dash.
 DATELINE_RE = re.compile(
     r"^[A-Z][A-Z .'-]+(?:,\s+[A-Z][\w .'-]*?)?,\s+[^-–—()]{3,20}?\s*(?:\([^)]*\))?\s*[-–—]\s"
@@ -198,6 +204,8 @@ def find_date(
     ``anchor`` is the date the text spoke of last: "two days earlier" and "the next day"
     count from it ("N days ago" counts from publication).
     """
+    if not DATE_HINT_RE.search(sentence):
+        return None  # the cheap test first: most clauses hold no date words at all
     today = local_date(published)
     candidates: list[tuple[int, DateSpan]] = []
     taken: list[tuple[int, int]] = []

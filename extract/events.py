@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import pairwise
 from typing import Any
@@ -96,6 +96,15 @@ DEFENCE_RE = re.compile(
     r"batteries|battery|interceptors?))?",
     re.IGNORECASE,
 )
+# Cheap tests that let the costly share and toll patterns run only where they can match.
+SHARE_HINT_RE = re.compile(r"\bof (?:them|those|the)\b|\b(?:remaining|other)\b", re.IGNORECASE)
+VAGUE_HINT_RE = re.compile(
+    r"\b(?:a number of|several|some|many|dozens of|scores of|a few|an unknown number of)\s+"
+    r"(?:U\.?S\.?|American|coalition)\b",
+    re.IGNORECASE,
+)
+# "the coalition against Islamic State": the group named next is the foe, not the attacker.
+FOE_RE = re.compile(r"\b(?:against|fight(?:ing)?|defeat(?:ing)?)\s+(?:the\s+)?$", re.IGNORECASE)
 SALVO_RE = re.compile(r"\b(?:barrages?|salvos?|volleys?)\b", re.IGNORECASE)
 # Verbs that report harm done (not "died", which may be of natural causes).
 HURT_RE = re.compile(r"\b(?:killed|killing|wounded|wounding|injured|injuring)\b", re.IGNORECASE)
@@ -188,6 +197,7 @@ class Vocabulary:
     outcomes: tuple[tuple[str, re.Pattern[str]], ...]
     perpetrators: tuple[tuple[str, re.Pattern[str]], ...]
     statuses: tuple[tuple[str, re.Pattern[str]], ...]
+    any_perpetrator: re.Pattern[str] = re.compile(r"(?!)")  # any name above, to test first
 
 
 def _words(fragments: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
@@ -213,6 +223,9 @@ def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
         outcomes=tuple((k, _words(p)) for k, p in data["outcomes"].items()),
         perpetrators=tuple(perpetrators),
         statuses=tuple((k, _words(p)) for k, p in data["perpetrator_status"].items()),
+        any_perpetrator=re.compile(
+            "|".join(f"(?:{p.pattern})" for _, p in perpetrators), re.IGNORECASE
+        ),
     )
 
 
@@ -356,6 +369,13 @@ def _merge_perpetrator(old: Perpetrator, new: Perpetrator) -> Perpetrator:
 
 
 def _read_types(text: str, vocab: Vocabulary) -> list[str]:
+    """Return the attack types the text's weapon words name, in order of mention."""
+    return list(_types_cached(text, vocab))
+
+
+@lru_cache(maxsize=4096)
+def _types_cached(text: str, vocab: Vocabulary) -> tuple[str, ...]:
+    # A one-clause sentence is read twice (as the sentence and as its clause): read it once.
     found: list[tuple[int, str]] = []
     # "Patriot missiles brought down two drones": the defenders' weapons are not the attack's.
     taken: list[tuple[int, int]] = [m.span() for m in DEFENCE_RE.finditer(text)]
@@ -369,18 +389,18 @@ def _read_types(text: str, vocab: Vocabulary) -> list[str]:
     for _, kind in sorted(found):
         if kind not in kinds:
             kinds.append(kind)
-    return kinds
+    return tuple(kinds)
 
 
 def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
+    if not vocab.any_perpetrator.search(text):
+        return None  # the cheap test first: most clauses name no one (no name, no perpetrator)
     name = None
     best = len(text) + 1
     for canonical, pattern in vocab.perpetrators:
         for m in pattern.finditer(text):
             # "troops supporting the coalition against Islamic State": the foe, not the attacker
-            if re.search(
-                r"\b(?:against|fight(?:ing)?|defeat(?:ing)?)\s+(?:the\s+)?$", text[: m.start()]
-            ):
+            if FOE_RE.search(text, 0, m.start()):
                 continue
             if m.start() < best:
                 name, best = canonical, m.start()
@@ -437,7 +457,11 @@ def _share_toll(
 ) -> tuple[str, Casualties] | None:
     """Give a site its share of a toll stated before ("Twenty of them were at al-Tanf");
     return the toll the text has now given last."""
-    share = PEOPLE_SHARE_RE.search(clause.text)
+    share = (
+        PEOPLE_SHARE_RE.search(clause.text)
+        if toll and len(clause.sites) == 1 and SHARE_HINT_RE.search(clause.text)
+        else None
+    )
     if share and toll and len(clause.sites) == 1 and clause.killed is clause.wounded is None:
         kind, figure = toll
         n = parse_number(share.group("n") or share.group("n2"))
@@ -453,6 +477,8 @@ def _share_toll(
 
 def _vague_kind(text: str) -> str | None:
     """Return "killed" or "wounded" if the clause speaks of a US toll without a count."""
+    if not VAGUE_HINT_RE.search(text):
+        return None
     m = VAGUE_US_RE.search(text)
     if m is None:
         return None
@@ -472,6 +498,7 @@ def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _find_negative(text: str, vocab: Vocabulary) -> tuple[str, re.Match[str]] | None:
     """Return the first kind of non-attack the text reads as, with its match, or None."""
     for kind, pattern in vocab.not_attack:
@@ -617,6 +644,9 @@ def extract_events(
         published = published.replace(tzinfo=UTC)
     gazetteer = gazetteer or default_gazetteer()
     vocab = default_vocabulary()
+    # The memos only spare reading a one-clause sentence twice; they hold no other article.
+    _types_cached.cache_clear()
+    _find_negative.cache_clear()
     today = local_date(published)
     drafts: list[_Draft] = []
     last: _Draft | None = None  # the event the previous sentence spoke of
