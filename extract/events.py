@@ -662,6 +662,7 @@ def extract_events(
     last_toll: tuple[str, Casualties] | None = None  # the casualty figure the text gave last
     blanket: list[DateSpan | None] = []  # dates of "none of the attacks caused casualties"
     pending: list[_Clause] = []  # a headline's figures, before any event is open
+    mission_town: str | None = None  # the last town with a US mission named ("BAGHDAD - ")
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
@@ -676,7 +677,8 @@ def extract_events(
             # Sites are found once per sentence (the gazetteer pattern is the costly part), so
             # "missiles fired at Erbil, and ... the US consulate was the target" names the
             # consulate, not the town's base; each clause keeps the sites inside it.
-            sentence_sites = gazetteer.find_sites(sentence, on=today)
+            sentence_sites = gazetteer.find_sites(sentence, on=today, town=mission_town)
+            mission_town = ([mission_town, *gazetteer.mission_towns(sentence)])[-1]
             sentence_sites = [m for m in sentence_sites if not _contains(m, sentence_sites)]
             cursor = 0
             for clause_text in _split_by_site(sentence, sentence_sites):

@@ -149,11 +149,21 @@ class Gazetteer:
         """Return the site whose id, name or alias is exactly ``name`` (any case), or None."""
         return self.sites.get(name) or self._lookup.get(_name_key(name))
 
-    def find_sites(self, sentence: str, on: date | None = None) -> list[SiteMatch]:
+    def mission_towns(self, sentence: str) -> list[str]:
+        """Return the towns with a US mission that the sentence names ("BAGHDAD - ...")."""
+        if not self._mission_towns:
+            return []
+        return [m.group("town").lower() for m in self._mission_towns.finditer(sentence)]
+
+    def find_sites(
+        self, sentence: str, on: date | None = None, town: str | None = None
+    ) -> list[SiteMatch]:
         """Return the sites named in the sentence, in order, each once.
 
         "A base near Kirkuk" stands for the one base in that town that hosted US personnel in
         the 60 days up to ``on`` (the publication date); with two such bases it names none.
+        "The US embassy" is the one in the town the sentence names, else in ``town`` (the one
+        the article named last, as in its dateline).
         """
         found: list[SiteMatch] = []
         seen: set[str] = set()
@@ -198,6 +208,8 @@ class Gazetteer:
                 ]
                 kind = m.group("kind").lower()
                 towns = {t.group("town").lower() for t in self._mission_towns.finditer(sentence)}
+                if not towns and town:
+                    towns = {town.lower()}
                 sites_here = [
                     self._missions[(kind, t)] for t in towns if (kind, t) in self._missions
                 ]
