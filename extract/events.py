@@ -62,9 +62,11 @@ SAME_SITE_RE = re.compile(
 THE_BASE_RE = re.compile(
     r"\b(?:the|that)\s+(?:(?:air|military|US|American|coalition|diplomatic)\s+)?(?P<noun>base|camp|"
     r"garrison|outpost|airfield|air base|installation|embassy|consulate|compound|mission)\b"
-    r"(?!\s+(?:at|near|of|outside|north|south|east|west)\b)"
-    # "the base in Iraq's Kurdistan Region" is still the one named; "the base in Bashiqa" is not.
-    r"(?!\s+in\s+(?!(?:Iraq|Syria|Jordan|Kuwait|the Kurdistan|northern|southern|eastern|western)))",
+    # "the base near Kirkuk" / "the camp at Bashiqa" is a place named anew; "the base in Iraq's
+    # Kurdistan Region" or "the outpost near the meeting point of the borders" is not.
+    r"(?!,?\s+(?:(?:at|near|in|outside|of|outside of)|(?:north|south|east|west)(?:-\w+)?\s+of)\s+"
+    r"(?:the\s+)?(?!(?:Iraq|Syria|Jordan|Kuwait|Kurdistan|Anbar|Deir|Hasakah|Nineveh|Saladin)\b)"
+    r"(?-i:[A-Z]))",
     re.IGNORECASE,
 )
 # An airport holds bases and compounds; a diplomatic zone holds an embassy: named together
@@ -91,9 +93,9 @@ BLANKET_ZERO_RE = re.compile(
     re.IGNORECASE,
 )
 DEFENCE_RE = re.compile(
-    r"\b(?:Patriot|interceptor|surface-to-air|anti-aircraft|air[- ]defen[cs]e|Hellfire|"
+    r"\b(?:Patriot|interceptor|surface-to-air|anti-aircraft|air[- ]defen[cs]es?|Hellfire|"
     r"counter-(?:rocket|drone|UAS)|C-RAM|Phalanx|THAAD)(?:\s+(?:missiles?|rockets?|systems?|"
-    r"batteries|battery|interceptors?))?",
+    r"batteries|battery|interceptors?))?(?:\s+(?:\w+\s+){0,2}?opened fire)?",
     re.IGNORECASE,
 )
 # Cheap tests that let the costly share and toll patterns run only where they can match.
