@@ -21,8 +21,11 @@ REQUIRED_KEYS = ("id", "name", "kind", "country", "lat", "lon", "us_presence", "
 BASE_NEAR_TOWN = r"(?:base|air\s?base|airfield|airport|garrison|outpost|camp|facility)"
 BASE_KINDS = frozenset({"base", "air_base", "airport", "outpost"})
 # "the US consulate" in a sentence that names Erbil is the consulate there.
+# ... and so is "the embassy" in a sentence that names Baghdad (not "the embassy of Iran").
 MISSION_RE = re.compile(
-    r"\b(?:U\.?S\.?|American|United States)\s+(?P<kind>consulate|embassy)\b", re.IGNORECASE
+    r"\b(?:(?:U\.?S\.?|American|United States)\s+|the\s+)(?P<kind>consulate|embassy)\b"
+    r"(?!\s+of\b)",
+    re.IGNORECASE,
 )
 
 
