@@ -162,10 +162,12 @@ OTHER_PLACE_RE = re.compile(
 # target stand for the base they are at, which a later sentence may name.
 US_FORCES_RE = re.compile(
     r"\b(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:forces|troops|personnel|service members|"
-    r"soldiers)(?:\s+(?:in|at|near)\s+(?:(?:eastern|western|northern|southern|north-?eastern|"
-    r"north-?western|south-?eastern|north-east|north-west|south-east)\s+)?[A-Z][\w'-]+"
-    r"(?:\s+(?:and\s+)?[A-Z][\w'-]+)?)?\s+(?:were\s+|was\s+|have been\s+|had been\s+)?"
-    r"(?:came under|come under|attacked|targeted|struck|hit by)\b"
+    r"soldiers)(?:\s+(?:in|at|near|stationed)\b[^.;,]{0,60}?)?\s+(?:(?:came|come) under|"
+    r"(?:were|was|have been|had been)\s+(?:attacked|targeted|struck|hit))\b"
+    # "drones targeted American forces at a base in Hasakah"
+    r"|\b(?:targeted|attacked|struck|fired (?:at|on)|launched (?:at|against))\s+(?:the\s+)?"
+    r"(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:forces|troops|personnel|service members)"
+    r"(?:\s+(?:in|at|near)\s+[^.;,]{1,50}?)?(?=[.;,]|\s+(?:on|early|late|overnight|in|with)\b)"
 )
 # Where a clause breaks into parts that can tell of different acts: a dash aside, or a phrase
 # that recalls another act ("..., its answer to the US drone strike", "since Washington struck").
@@ -179,11 +181,14 @@ SEGMENT_RE = re.compile(
 # "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
 ASIDE_RE = re.compile(r"\s[-–—]\s(?:(?!\s[-–—]\s).)*?\s[-–—]\s|\([^)]*\)")
 US_SITE_RE = re.compile(
-    r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
-    r"(?:-led)?\s+(?:military\s+|troop\s+)?(?:base|outpost|garrison|facility|site|position)s?"
-    r"|(?:bases?|outposts?|facilit(?:y|ies)|compounds?|sites?|positions?)\s+"
-    r"(?:hosting|housing|used by|where)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
-    r"(?:-led)?\s+(?:troops|forces|personnel|soldiers|service members))",
+    r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:[\w-]+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
+    r"(?:-led)?\s+(?:coalition\s+)?(?:military\s+|troop\s+|patrol\s+)?(?:base|outpost|garrison|"
+    r"facility|site|position)s?"
+    # "a base in north-eastern Syria housing US troops"
+    r"|(?:bases?|outposts?|facilit(?:y|ies)|compounds?|sites?|positions?)(?:\s+(?:in|near|at|outside)"
+    r"(?:\s+[\w'-]+){1,3}?)?\s+(?:hosting|housing|used by|where)\s+(?:\w+\s+){0,2}?"
+    r"(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:troops|forces|personnel|soldiers|"
+    r"service members|advisers|advisors|contractors))",
     re.IGNORECASE,
 )
 
@@ -706,7 +711,11 @@ def extract_events(
                 if sites:
                     last_site = sites[-1]
                     named += [(order, m) for m in sites]
-                elif OTHER_PLACE_RE.search(clause_text) and not US_SITE_RE.search(clause_text):
+                elif (
+                    OTHER_PLACE_RE.search(clause_text)
+                    and not US_SITE_RE.search(clause_text)
+                    and not US_FORCES_RE.search(clause_text)
+                ):
                     # "rockets struck a military camp at Bashiqa": another place; "the camp"
                     # after it is that one, and the attack there is none of ours.
                     last_site = None
