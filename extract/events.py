@@ -837,6 +837,10 @@ def extract_events(
                     if draft is not None:
                         draft.add(clause)
                         touched = draft
+                    elif order <= LEAD_SENTENCES and not drafts and not generic:
+                        # '"We were hit by three drones last night. ..." an official at the
+                        # base at Erbil airport said': the place comes in the next sentence.
+                        pending.append(clause)
                 elif len(clause.sites) == 1 and clause.has_details and not generic:
                     # "One US service member at Conoco was treated for a minor injury": a detail
                     # of the attack at the site it names.
