@@ -71,6 +71,11 @@ MONTH_ONLY_RE = re.compile(
 )
 RELATIVE_MONTH_RE = re.compile(r"\b(?P<which>last|this|earlier this)\s+month\b", re.IGNORECASE)
 WEEK_RE = re.compile(r"\b(?P<which>earlier this|this|last|past)\s+week\b", re.IGNORECASE)
+# "over the weekend": the latest Saturday and Sunday up to publication.
+WEEKEND_RE = re.compile(
+    r"\b(?:over|at|during|on)\s+the\s+weekend\b|\b(?:this|last)\s+weekend\b", re.IGNORECASE
+)
+YEAR_SO_FAR_RE = re.compile(r"\bearlier this year\b", re.IGNORECASE)
 WEEKDAY_RE = re.compile(
     r"\b(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE
 )
@@ -85,7 +90,7 @@ TODAY_RE = re.compile(
 )
 # Every date pattern below holds one of these words (or a digit).
 DATE_HINT_RE = re.compile(
-    r"\d|day|night|week|month|ago|earlier|later|after|before|morning|evening|tonight|"
+    r"\d|day|night|week|month|year|ago|earlier|later|after|before|morning|evening|tonight|"
     r"midnight|" + "|".join(sorted(MONTHS, key=len, reverse=True)),
     re.IGNORECASE,
 )
@@ -269,6 +274,18 @@ def find_date(
             add(m, DateSpan(today.replace(day=1), today - timedelta(days=1), "range", m.group(0)))
         else:
             add(m, _month_span(today.year, today.month, m.group(0)))
+    for m in WEEKEND_RE.finditer(sentence):
+        sunday = _latest_weekday(6, today)
+        if sunday == today or (today - sunday).days >= 6:
+            saturday = _latest_weekday(5, today)
+            if saturday == today:
+                add(m, _day(today, m.group(0)))  # written on the Saturday itself
+                continue
+            sunday = saturday + timedelta(days=1)
+        add(m, DateSpan(sunday - timedelta(days=1), min(sunday, today), "range", m.group(0)))
+    for m in YEAR_SO_FAR_RE.finditer(sentence):
+        if today > date(today.year, 1, 1):
+            add(m, DateSpan(date(today.year, 1, 1), today - timedelta(days=1), "range", m.group(0)))
     for m in WEEK_RE.finditer(sentence):
         monday = today - timedelta(days=today.weekday())
         if m.group("which").lower() in ("last", "past"):

@@ -616,7 +616,12 @@ def _finish(draft: _Draft, today: date) -> Event | None:
     outcome = draft.outcome or "unknown"
     if outcome == "unknown" and any(c and c.total for c in (draft.killed, draft.wounded)):
         outcome = "impact"
-    recent = span.precision != "month" and (today - span.end).days <= RECENT_DAYS
+    # A span longer than a week ("earlier this year") cannot say the attack was recent.
+    recent = (
+        span.precision != "month"
+        and (today - span.end).days <= RECENT_DAYS
+        and (span.end - span.start).days <= RECENT_DAYS
+    )
     return Event(
         date_start=span.start,
         date_end=span.end,

@@ -108,6 +108,8 @@ def test_find_date_counts_from_the_story(
         ("The base was hit earlier this week.", date(2020, 6, 8), date(2020, 6, 13), "range"),
         ("The base was hit last week.", date(2020, 6, 1), date(2020, 6, 7), "range"),
         ("The base was hit earlier this month.", date(2020, 6, 1), date(2020, 6, 13), "range"),
+        ("The base was hit over the weekend.", date(2020, 6, 13), date(2020, 6, 14), "range"),
+        ("The base was hit earlier this year.", date(2020, 1, 1), date(2020, 6, 13), "range"),
     ],
 )
 def test_find_date_resolves_months_and_ranges(
