@@ -175,7 +175,9 @@ SEGMENT_RE = re.compile(
     r"\s+[-–—]\s+"
     r"|,\s+(?=(?:its|an?|the)\s+(?:[\w-]+\s+){0,3}?(?:answer|response|reply|retaliation|revenge)\b)"
     r"|,?\s+(?=(?:after|since|following|days after|hours after|weeks after|in response to|"
-    r"in retaliation for|in revenge for|as revenge for)\s)",
+    r"in retaliation for|in revenge for|as revenge for)\s)"
+    # "the first wave of retaliation for | the drone attack that killed three soldiers"
+    r"|\b(?:retaliation|revenge|response|answer|reply) (?:for|to) (?P<cut>)",
     re.IGNORECASE,
 )
 # "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
@@ -505,6 +507,11 @@ def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
+def _cut(m: re.Match[str]) -> int:
+    """Return where a SEGMENT_RE match cuts the clause."""
+    return m.start("cut") if m.group("cut") is not None else m.start()
+
+
 @lru_cache(maxsize=4096)
 def _find_negative(text: str, vocab: Vocabulary) -> tuple[str, re.Match[str]] | None:
     """Return the first kind of non-attack the text reads as, with its match, or None."""
@@ -527,7 +534,7 @@ def _split_negative(
     found = _find_negative(text, vocab)
     if found is None:
         return [(0, len(text))], None
-    bounds = [0, *(m.start() for m in SEGMENT_RE.finditer(text)), len(text)]
+    bounds = [0, *(_cut(m) for m in SEGMENT_RE.finditer(text)), len(text)]
     parts = [(a, b) for a, b in pairwise(bounds) if b > a]
     if len(parts) == 1:
         return parts, found[0]
@@ -959,7 +966,7 @@ def _split_by_site(sentence: str, sites: list[SiteMatch]) -> list[str]:
         if len(inside) < 2:
             clauses.append(clause)
             continue
-        bounds = [0, *(m.start() for m in SEGMENT_RE.finditer(clause)), len(clause)]
+        bounds = [0, *(_cut(m) for m in SEGMENT_RE.finditer(clause)), len(clause)]
         parts = [(a, b) for a, b in pairwise(bounds) if b > a]
         named = [p for p in parts if any(p[0] <= at < p[1] for at in inside)]
         if len(named) < 2:
