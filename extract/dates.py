@@ -94,6 +94,13 @@ DATE_HINT_RE = re.compile(
     r"midnight|" + "|".join(sorted(MONTHS, key=len, reverse=True)),
     re.IGNORECASE,
 )
+# "at about 7:20 p.m.", "just before 11 a.m.": a time of day, the only date some leads give.
+CLOCK_RE = re.compile(
+    r"\b(?:at|before|after|around|about|shortly before|just before|shortly after|just after)\s+"
+    r"(?:about\s+|around\s+|approximately\s+)?(?P<h>1[0-2]|0?[1-9])(?::(?P<m>[0-5]\d))?\s*"
+    r"(?P<ap>a\.?m\.?|p\.?m\.?)(?!\w)",
+    re.IGNORECASE,
+)
 # A wire dateline: place in capitals, optional country, date, optional outlet, then a dash.
 DATELINE_RE = re.compile(
     r"^[A-Z][A-Z .'-]+(?:,\s+[A-Z][\w .'-]*?)?,\s+[^-–—()]{3,20}?\s*(?:\([^)]*\))?\s*[-–—]\s"
@@ -199,6 +206,24 @@ def _in_story(
     except ValueError:
         return None
     return candidate
+
+
+def _clock_day(sentence: str, published: datetime) -> DateSpan | None:
+    """Return the day of an attack a story dates only by the clock ("just before 11 a.m."): the
+    publication day if that hour has passed there, else the day before.
+
+    Only for an outlet in the region's time (UTC+2..+4), where the clock and the dateline agree.
+    """
+    m = CLOCK_RE.search(sentence)
+    offset = published.utcoffset()
+    if m is None or offset is None or not timedelta(hours=2) <= offset <= timedelta(hours=4):
+        return None
+    hour = int(m.group("h")) % 12 + (12 if m.group("ap").lower().startswith("p") else 0)
+    minute = int(m.group("m") or 0)
+    today = local_date(published)
+    if (hour, minute) <= (published.hour, published.minute):
+        return DateSpan(today, today, "day", m.group(0))
+    return DateSpan(today - timedelta(days=1), today - timedelta(days=1), "day", m.group(0))
 
 
 def find_date(
@@ -332,6 +357,10 @@ def find_date(
             relative.append(_day(anchor.start + timedelta(days=sign), m.group(0)))
             add(m, relative[-1])
 
+    if not candidates and anchor is None:
+        clock = _clock_day(sentence, published)
+        if clock is not None:
+            return clock
     if not candidates:
         return None
     # "WASHINGTON, Jan. 5 (Wire) - Rockets hit the base on Saturday": the dateline dates the

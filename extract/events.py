@@ -107,6 +107,11 @@ VAGUE_HINT_RE = re.compile(
 )
 # "the coalition against Islamic State": the group named next is the foe, not the attacker.
 FOE_RE = re.compile(r"\b(?:against|fight(?:ing)?|defeat(?:ing)?)\s+(?:the\s+)?$", re.IGNORECASE)
+EARLIER_ATTACK_RE = re.compile(
+    r"\b(?:the|that)\s+(?:earlier|previous|prior|preceding|first|last)\s+(?:\w+\s+)?"
+    r"(?:attack|strike|barrage|salvo|incident)\b",
+    re.IGNORECASE,
+)
 SALVO_RE = re.compile(r"\b(?:barrages?|salvos?|volleys?)\b", re.IGNORECASE)
 # Verbs that report harm done (not "died", which may be of natural causes).
 HURT_RE = re.compile(r"\b(?:killed|killing|wounded|wounding|injured|injuring)\b", re.IGNORECASE)
@@ -860,6 +865,9 @@ def extract_events(
                     if draft is not None:
                         draft.add(clause, weak=True)
                         touched = draft
+                elif clause.date is None and EARLIER_ATTACK_RE.search(clause.text):
+                    # "The earlier attack killed two Americans": another attack than this one.
+                    touched = None
                 elif ((clause.is_attack and clause.definite) or clause.has_details) and not generic:
                     # The event this sentence already spoke of, else the previous sentence's.
                     target = touched or last or _only(drafts)

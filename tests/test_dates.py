@@ -297,3 +297,15 @@ def test_resolution_depends_only_on_the_local_publication_date(
     a = find_date(text, datetime.combine(local_day, first, tzinfo=tz1))
     b = find_date(text, datetime.combine(local_day, second, tzinfo=tz2))
     assert a == b
+
+
+def test_a_clock_time_alone_dates_the_attack_by_the_publication_hour() -> None:
+    """Not a date expression: a lead with only a time of day and no date the text gave before
+    is dated by whether that hour had passed at publication (outlets in the region only)."""
+    text = "More than 25 rockets hit the base just before 11 a.m."
+    evening = datetime(2020, 6, 14, 18, 0, tzinfo=IRAQ)
+    morning = datetime(2020, 6, 14, 9, 0, tzinfo=IRAQ)
+    assert day(text, evening) == (date(2020, 6, 14), date(2020, 6, 14), "day")
+    assert day(text, morning) == (date(2020, 6, 13), date(2020, 6, 13), "day")
+    assert find_date(text, evening.astimezone(UTC)) is None
+    assert find_date(text, evening, ANCHOR) is None  # the story's own date rules
