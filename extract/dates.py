@@ -114,7 +114,9 @@ SAME_DAY_RE = re.compile(
 )
 DAYS_AGO_RE = re.compile(
     r"\b(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<unit>days?|weeks?)\s+"
-    r"(?P<dir>ago|earlier|before|later|after(?:wards)?)\b(?!\s+(?:the|a|an|it|its|that|this)\b)",
+    # "a day after rockets landed" dates the rockets before the attack, not after: only the
+    # adverbs count ("two days later", "a day earlier", "a day afterwards").
+    r"(?P<dir>ago|earlier|later|afterwards|before|after)\b(?=\s*(?:[,.;]|$))",
     re.IGNORECASE,
 )
 # "the next day", "the day before": a day counted from the date the text spoke of last.

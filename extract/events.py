@@ -616,6 +616,8 @@ def _finish(draft: _Draft, today: date) -> Event | None:
         attack_type = draft.types[0]
     elif len(draft.types) > 1:
         attack_type = "mixed"
+        # "rockets and a drone": the one drone is not the size of the attack.
+        draft.munitions = None
     elif draft.context_type:
         attack_type = draft.context_type
     elif any(SALVO_RE.search(sentence) for sentence in draft.evidence):
@@ -1089,6 +1091,12 @@ def _find_draft(drafts: list[_Draft], site: Site, when: DateSpan | None) -> _Dra
         if draft.date.precision == when.precision and _dates_meet(draft.date, when):
             return draft
         if when.precision == "month" and draft.date.precision != "month":
+            continue
+        if when.precision == "range" and draft.date.precision == "day":
+            # "last week" holds Monday's attack only if Monday falls inside it: a range is
+            # already as wide as the words allow.
+            if when.start <= draft.date.start <= when.end:
+                return draft
             continue
         if _dates_meet(draft.date, when) and when.precision != "month":
             return draft
