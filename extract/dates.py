@@ -119,6 +119,14 @@ DAYS_AGO_RE = re.compile(
     r"(?P<dir>ago|earlier|later|afterwards|before|after)\b(?=\s*(?:[,.;]|$))",
     re.IGNORECASE,
 )
+# "The attack came two days after rockets hit Erbil": the rockets fell two days before the
+# date the text spoke of last.
+DAYS_AFTER_RE = re.compile(
+    r"\b(?:came|comes|followed|happened|occurred|was)\s+(?:just\s+|only\s+)?"
+    r"(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<unit>days?|weeks?)\s+"
+    r"after\b(?!\s*[,.;])",
+    re.IGNORECASE,
+)
 # "the next day", "the day before": a day counted from the date the text spoke of last.
 NEXT_DAY_RE = re.compile(
     r"\b(?:the\s+(?P<next>next|following)\s+(?:day|morning|evening|night)|the\s+(?P<prev>previous|"
@@ -352,6 +360,13 @@ def find_date(
         elif anchor is not None and anchor.precision == "day":
             sign = -1 if way in ("earlier", "before") else 1
             relative.append(_day(anchor.start + timedelta(days=sign * n), m.group(0)))
+            add(m, relative[-1])
+    for m in DAYS_AFTER_RE.finditer(sentence):
+        if anchor is not None and anchor.precision == "day":
+            raw = m.group("n").lower()
+            n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+            n *= 7 if m.group("unit").lower().startswith("week") else 1
+            relative.append(_day(anchor.start - timedelta(days=n), m.group(0)))
             add(m, relative[-1])
     for m in NEXT_DAY_RE.finditer(sentence):
         if anchor is not None and anchor.precision == "day":

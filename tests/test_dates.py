@@ -64,6 +64,7 @@ TUESDAY = datetime(2020, 6, 16, 12, 0, tzinfo=IRAQ)
         ("Two days earlier, rockets hit the base.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 4)),
         ("The next day, a drone hit the base.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 7)),
         ("A week earlier, a drone hit the base.", SEED_PUBLISHED, ANCHOR, date(2020, 5, 30)),
+        ("It came two days after rockets hit Erbil.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 4)),
         # A date the sentence names beats one counted from another.
         ("Two days earlier, on Sunday, a drone hit.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 14)),
         # "N days ago" counts from publication, whatever the story spoke of last.
