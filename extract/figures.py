@@ -158,7 +158,7 @@ INCLUDING_US_RE = re.compile(
     rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|Americans?)\b", re.IGNORECASE
 )
 ZERO_RE = re.compile(
-    r"\bno (?:immediate )?(?:reports? of )?(?:casualties|injuries|deaths|fatalities|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
+    r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:casualties|injuries|deaths|fatalities)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
     r"|\bnobody (?:was )?(?:hurt|injured|killed)"
     r"|\bwithout (?:causing )?(?:any )?(?:(?:human|material|human or material) )?(?:casualties|injuries|losses|loss of life)"
     r"|\bno (?:human )?(?:losses|loss of life)"
