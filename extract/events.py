@@ -112,6 +112,10 @@ EARLIER_ATTACK_RE = re.compile(
     r"(?:attack|strike|barrage|salvo|incident)\b",
     re.IGNORECASE,
 )
+MORE_RE = re.compile(
+    r"\b(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|[a-z]+ty(?:-\w+)?)\s+more\b",
+    re.IGNORECASE,
+)
 SALVO_RE = re.compile(r"\b(?:barrages?|salvos?|volleys?)\b", re.IGNORECASE)
 # Verbs that report harm done (not "died", which may be of natural causes).
 HURT_RE = re.compile(r"\b(?:killed|killing|wounded|wounding|injured|injuring)\b", re.IGNORECASE)
@@ -485,6 +489,17 @@ def _share_toll(
     for kind in ("wounded", "killed"):
         figure = getattr(clause, kind)
         if figure is not None and figure.total:
+            if (
+                figure.us is None
+                and toll is not None
+                and toll[0] == kind
+                and toll[1].total
+                and toll[1].us == toll[1].total
+                and MORE_RE.search(clause.text)
+            ):
+                # "20 Americans were hurt at al-Tanf, while four more were hurt at Ain al-Asad"
+                figure = Casualties(figure.total, figure.total)
+                setattr(clause, kind, figure)
             return kind, figure
     return toll
 
@@ -703,6 +718,7 @@ def extract_events(
             # Sites are found once per sentence (the gazetteer pattern is the costly part), so
             # "missiles fired at Erbil, and ... the US consulate was the target" names the
             # consulate, not the town's base; each clause keeps the sites inside it.
+            negative_before = False  # a clause of this sentence was a US strike, a threat, ...
             sentence_sites = gazetteer.find_sites(sentence, on=today, town=mission_town)
             mission_town = ([mission_town, *gazetteer.mission_towns(sentence)])[-1]
             sentence_sites = [m for m in sentence_sites if not _contains(m, sentence_sites)]
@@ -762,6 +778,11 @@ def extract_events(
                 if clause.negative:
                     touched = None
                     last = None
+                    negative_before = True
+                    continue
+                if negative_before and not clause.sites and not clause.is_attack:
+                    # "... was killed in the American strikes, while the government said one
+                    # of its soldiers died": the strike's toll goes on.
                     continue
                 if BLANKET_ZERO_RE.search(clause.text) and clause.killed and clause.wounded:
                     blanket.append(clause.date)  # "none of the attacks caused casualties"
