@@ -893,7 +893,7 @@ def extract_events(
                     touched = None
                 elif ((clause.is_attack and clause.definite) or clause.has_details) and not generic:
                     # The event this sentence already spoke of, else the previous sentence's.
-                    target = touched or last or _only(drafts)
+                    target = touched or last or _main(drafts)
                     if target is not None and target in group:
                         # "Missiles hit Ain al-Asad and Erbil; no one was killed, but 100 were
                         # hurt": only "none" can be said of each of them.
@@ -1008,6 +1008,13 @@ def _split_by_site(sentence: str, sites: list[SiteMatch]) -> list[str]:
         cuts = [0] + [a for a, _ in named[1:]] + [len(clause)]
         clauses += [clause[a:b] for a, b in pairwise(cuts) if b > a]
     return clauses
+
+
+def _main(drafts: list[_Draft]) -> _Draft | None:
+    """Return the article's main event: its only one, else the one its lead reported (later
+    paragraphs' figures are of the news, not of the history recalled after it)."""
+    lead = [d for d in drafts if d.order <= LEAD_SENTENCES]
+    return _only(drafts) or (lead[0] if len(lead) == 1 else None)
 
 
 def _only(drafts: list[_Draft]) -> _Draft | None:
