@@ -312,6 +312,7 @@ class _Draft:
     perpetrator: Perpetrator = field(default_factory=Perpetrator)
     evidence: list[str] = field(default_factory=list)
     last_kind: str | None = None  # the casualty figure the text gave last: killed or wounded
+    by_town: bool = False  # the site is only the town's base ("missiles fired at Erbil")
     vague: set[str] = field(default_factory=set)  # figures with a US toll the text won't count
 
     def add(self, clause: _Clause, weak: bool = False) -> None:
@@ -703,7 +704,7 @@ def extract_events(
     last_toll: tuple[str, Casualties] | None = None  # the casualty figure the text gave last
     blanket: list[DateSpan | None] = []  # dates of "none of the attacks caused casualties"
     pending: list[_Clause] = []  # a headline's figures, before any event is open
-    mission_town: str | None = None  # the last town with a US mission named ("BAGHDAD - ")
+    mission_towns: tuple[str, ...] = ()  # towns with a US mission named so far ("BAGHDAD - ")
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
@@ -719,8 +720,8 @@ def extract_events(
             # "missiles fired at Erbil, and ... the US consulate was the target" names the
             # consulate, not the town's base; each clause keeps the sites inside it.
             negative_before = False  # a clause of this sentence was a US strike, a threat, ...
-            sentence_sites = gazetteer.find_sites(sentence, on=today, town=mission_town)
-            mission_town = ([mission_town, *gazetteer.mission_towns(sentence)])[-1]
+            sentence_sites = gazetteer.find_sites(sentence, on=today, towns=mission_towns)
+            mission_towns += tuple(gazetteer.mission_towns(sentence, on=today))
             sentence_sites = [m for m in sentence_sites if not _contains(m, sentence_sites)]
             cursor = 0
             for clause_text in _split_by_site(sentence, sentence_sites):
@@ -833,7 +834,10 @@ def extract_events(
                             draft = _Draft(
                                 match.site, match.text, clause.date, order, context, narrative
                             )
+                            draft.by_town = match.via_town and match.site.kind in BASE_KINDS
                             drafts.append(draft)
+                        elif not match.via_town:
+                            draft.by_town = False  # named outright now
                         draft.add(clause)
                         touched = draft
                         shared.append(draft)
@@ -924,7 +928,7 @@ def extract_events(
         for draft in drafts:
             if draft.killed is None and draft.wounded is None and _dates_meet(draft.date, when):
                 draft.killed = draft.wounded = Casualties(0, 0)
-    drafts = _fold_contained(_fold_siteless(drafts, today), today)
+    drafts = _fold_town(_fold_contained(_fold_siteless(drafts, today), today), today)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]
 
@@ -1067,6 +1071,31 @@ def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
             kept.append(draft)
             continue
         _merge_into(matches[0], draft)
+    return kept
+
+
+def _fold_town(drafts: list[_Draft], today: date) -> list[_Draft]:
+    """Merge an event whose site is only "the base in that town" into the one event at a site
+    in the same town that the text names outright, on the same dates ("missiles fired on Erbil"
+    ... "the area around the US consulate was struck")."""
+    _undated = _lead_span(today)
+    kept: list[_Draft] = []
+    for draft in drafts:
+        named = [
+            d
+            for d in drafts
+            if draft.by_town
+            and d is not draft
+            and not d.by_town
+            and d.site is not None
+            and draft.site is not None
+            and d.site.town == draft.site.town
+            and _dates_meet(d.date or _undated, draft.date or _undated)
+        ]
+        if len(named) == 1:
+            _merge_into(named[0], draft)
+        else:
+            kept.append(draft)
     return kept
 
 

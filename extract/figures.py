@@ -165,7 +165,7 @@ ZERO_RE = re.compile(
     r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injuries)"
     r"|\bneither\b.{0,40}\bcasualties"
     r"|\bcaused no (?:casualties|injuries)"
-    r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)"
+    r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\bcasualty[- ]free\b"
     r"|\bnone of (?:the |those |these )?(?:attacks|strikes|them|which) (?:caused|resulted in|produced) (?:any )?(?:casualties|injuries)"
     r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)",

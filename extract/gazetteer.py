@@ -152,21 +152,30 @@ class Gazetteer:
         """Return the site whose id, name or alias is exactly ``name`` (any case), or None."""
         return self.sites.get(name) or self._lookup.get(_name_key(name))
 
-    def mission_towns(self, sentence: str) -> list[str]:
-        """Return the towns with a US mission that the sentence names ("BAGHDAD - ...")."""
+    def mission_towns(self, sentence: str, on: date | None = None) -> list[str]:
+        """Return the towns the sentence names ("BAGHDAD - ...") that had a US mission open
+        on ``on`` (Damascus, closed in 2012, is no such town in 2022)."""
         if not self._mission_towns:
             return []
-        return [m.group("town").lower() for m in self._mission_towns.finditer(sentence)]
+        towns = [m.group("town").lower() for m in self._mission_towns.finditer(sentence)]
+        return [
+            t
+            for t in towns
+            if on is None
+            or any(
+                site.hosted_us(on, on) for (_, town), site in self._missions.items() if town == t
+            )
+        ]
 
     def find_sites(
-        self, sentence: str, on: date | None = None, town: str | None = None
+        self, sentence: str, on: date | None = None, towns: tuple[str, ...] = ()
     ) -> list[SiteMatch]:
         """Return the sites named in the sentence, in order, each once.
 
         "A base near Kirkuk" stands for the one base in that town that hosted US personnel in
         the 60 days up to ``on`` (the publication date); with two such bases it names none.
-        "The US embassy" is the one in the town the sentence names, else in ``town`` (the one
-        the article named last, as in its dateline).
+        "The US embassy" is the one in the town the sentence names, else in the last of
+        ``towns`` (those the article named before, as in its dateline).
         """
         found: list[SiteMatch] = []
         seen: set[str] = set()
@@ -210,12 +219,12 @@ class Gazetteer:
                     )
                 ]
                 kind = m.group("kind").lower()
-                towns = {t.group("town").lower() for t in self._mission_towns.finditer(sentence)}
-                if not towns and town:
-                    towns = {town.lower()}
+                here = {t.group("town").lower() for t in self._mission_towns.finditer(sentence)}
                 sites_here = [
-                    self._missions[(kind, t)] for t in towns if (kind, t) in self._missions
+                    self._missions[(kind, t)] for t in here if (kind, t) in self._missions
                 ]
+                if not here and towns and (kind, towns[-1].lower()) in self._missions:
+                    sites_here = [self._missions[(kind, towns[-1].lower())]]
                 if len(sites_here) == 1 and sites_here[0].id not in seen:
                     seen.add(sites_here[0].id)
                     found.append(SiteMatch(sites_here[0], m.group(0), m.start(), via_town=True))
