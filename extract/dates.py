@@ -81,7 +81,9 @@ WEEKDAY_RE = re.compile(
 )
 # DOMAIN.md: "last night" / "overnight" is the evening before publication.
 LAST_NIGHT_RE = re.compile(
-    r"\b(?:last night|overnight|late last night|on the night of|yesterday evening)\b", re.IGNORECASE
+    r"\b(?:last night|overnight(?!\s+(?:on\s+)?(?:from\s+)?(?:monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday))|late last night|yesterday evening)\b",
+    re.IGNORECASE,
 )
 YESTERDAY_RE = re.compile(r"\byesterday\b", re.IGNORECASE)
 TODAY_RE = re.compile(
