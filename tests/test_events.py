@@ -126,3 +126,16 @@ def test_none_of_the_attacks_is_a_zero_for_each() -> None:
     for site in ("ain-al-asad", "erbil-air-base"):
         assert events[site].killed == events[site].wounded == Casualties(0, 0)
         assert events[site].date_start == date(2023, 11, 23)
+
+
+def test_a_vow_beside_an_attack_told_in_the_past_is_no_threat() -> None:
+    published = datetime(2023, 11, 21, 12, tzinfo=IRAQ)
+    told = "Kataib Hezbollah, which has vowed to expel US forces, fired three rockets at Ain al-Asad on Monday."
+    (event,) = extract_events(told, published)
+    assert (event.site.id, event.date_start, event.munitions) == (
+        "ain-al-asad",
+        date(2023, 11, 20),
+        Munitions(3, 3),
+    )
+    assert extract_events("The group threatened to attack Ain al-Asad on Monday.", published) == []
+    assert extract_events("Kataib Hezbollah warned it would target US bases.", published) == []
