@@ -122,6 +122,13 @@ DONE_RE = re.compile(
     r"intercepted|wounded|wounding|killed|killing|injured|injuring)\b",
     re.IGNORECASE,
 )
+# An occasion beside an attack (not a storming, a memorial or a wreath).
+OCCASION_RE = re.compile(r"anniversary|protest\w*|demonstrat\w+|rall(?:y|ies)", re.IGNORECASE)
+STRUCK_RE = re.compile(
+    r"\b(?:fired|struck|hit|targeted|attacked|launched|landed|slammed|exploded|shot down|"
+    r"intercepted)\b",
+    re.IGNORECASE,
+)
 SALVO_RE = re.compile(r"\b(?:barrages?|salvos?|volleys?)\b", re.IGNORECASE)
 # Verbs that report harm done (not "died", which may be of natural causes).
 HURT_RE = re.compile(r"\b(?:killed|killing|wounded|wounding|injured|injuring)\b", re.IGNORECASE)
@@ -547,6 +554,15 @@ def _find_negative(text: str, vocab: Vocabulary) -> tuple[str, re.Match[str]] | 
             # "Kataib Hezbollah, which has vowed to expel US forces, fired three rockets": a
             # vow or warning beside an attack told in the past is no threat instead of one.
             if kind == "threat" and SAID_THREAT_RE.fullmatch(m.group(0)) and DONE_RE.search(text):
+                continue
+            # "Rockets hit the embassy on the anniversary of the strike / as protesters gathered":
+            # the occasion is not the act.
+            if (
+                kind in ("protest", "anniversary")
+                and OCCASION_RE.fullmatch(m.group(0))
+                and STRUCK_RE.search(text)
+                and _types_cached(text, vocab)
+            ):
                 continue
             return kind, m
     return None

@@ -139,3 +139,17 @@ def test_a_vow_beside_an_attack_told_in_the_past_is_no_threat() -> None:
     )
     assert extract_events("The group threatened to attack Ain al-Asad on Monday.", published) == []
     assert extract_events("Kataib Hezbollah warned it would target US bases.", published) == []
+
+
+def test_an_occasion_beside_an_attack_is_not_the_act() -> None:
+    published = datetime(2023, 11, 21, 12, tzinfo=IRAQ)
+    hit = "Two rockets hit the US embassy in Baghdad on Monday as protesters gathered outside."
+    assert [e.site.id for e in extract_events(hit, published)] == ["us-embassy-baghdad"]
+    for text in (
+        "Protesters stormed the US embassy in Baghdad on Monday.",
+        (
+            "A memorial service was held at Ain al-Asad on Monday for troops killed in the 2020 "
+            "rocket attack."
+        ),
+    ):
+        assert extract_events(text, published) == []
