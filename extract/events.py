@@ -204,6 +204,13 @@ SEGMENT_RE = re.compile(
 )
 # "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
 ASIDE_RE = re.compile(r"\s[-–—]\s(?:(?!\s[-–—]\s).)*?\s[-–—]\s|\([^)]*\)")
+# "In north-eastern Syria, two bases came under fire": bases counted, in a story about attacks
+# on US forces (the caller checks the story is one).
+COUNTED_BASES_RE = re.compile(
+    r"\b(?:two|three|four|several|multiple)\s+(?:other\s+)?(?:military\s+)?(?:bases|outposts)\b"
+    r"(?:\s+in\s+(?:[\w'-]+\s+){0,2}?(?:Syria|Iraq|Jordan))?",
+    re.IGNORECASE,
+)
 US_SITE_RE = re.compile(
     r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:[\w-]+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
     r"(?:-led)?\s+(?:coalition\s+)?(?:military\s+|troop\s+|patrol\s+)?(?:base|outpost|garrison|"
@@ -463,6 +470,14 @@ def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
         )
         by = m.group(1) if m else None
     return Perpetrator(name, status, by)
+
+
+def _place(text: str, counted: re.Match[str]) -> str:
+    """Return "two bases in north-eastern Syria" from "In north-eastern Syria, two bases ..."."""
+    if re.search(r"\bin\s", counted.group(0)):
+        return counted.group(0)
+    region = re.match(r"\s*In\s+((?:[\w'-]+\s+){0,2}?(?:Syria|Iraq|Jordan)),", text)
+    return f"{counted.group(0)} in {region.group(1)}" if region else counted.group(0)
 
 
 def _munitions_share(sentence: str, match: SiteMatch) -> Munitions | None:
@@ -730,6 +745,7 @@ def extract_events(
     blanket: list[DateSpan | None] = []  # dates of "none of the attacks caused casualties"
     pending: list[_Clause] = []  # a headline's figures, before any event is open
     mission_towns: tuple[str, ...] = ()  # towns with a US mission named so far ("BAGHDAD - ")
+    us_story = False  # the text has spoken of US forces or bases under attack
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
@@ -745,6 +761,9 @@ def extract_events(
             # "missiles fired at Erbil, and ... the US consulate was the target" names the
             # consulate, not the town's base; each clause keeps the sites inside it.
             negative_before = False  # a clause of this sentence was a US strike, a threat, ...
+            us_story = us_story or bool(
+                US_FORCES_RE.search(sentence) or US_SITE_RE.search(sentence)
+            )
             sentence_sites = gazetteer.find_sites(sentence, on=today, towns=mission_towns)
             mission_towns += tuple(gazetteer.mission_towns(sentence, on=today))
             sentence_sites = [m for m in sentence_sites if not _contains(m, sentence_sites)]
@@ -867,6 +886,21 @@ def extract_events(
                         touched = draft
                         shared.append(draft)
                     group = shared if len(shared) > 1 else []
+                elif (
+                    clause.is_attack
+                    and not clause.habitual
+                    and us_story
+                    and (counted := COUNTED_BASES_RE.search(clause.text)) is not None
+                    and (clause.date is not None or narrative_at[1] >= order - 1)
+                ):
+                    # "In north-eastern Syria, two bases came under fire": an attack of the
+                    # story's day at places it does not name.
+                    draft = _Draft(
+                        None, _place(clause.text, counted), clause.date or narrative, order, context
+                    )
+                    drafts.append(draft)
+                    draft.add(clause)
+                    touched = draft
                 elif (
                     len(clause.sites) == 1
                     and (unnamed := _unnamed(touched or last, drafts, order)) is not None
