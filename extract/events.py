@@ -887,21 +887,6 @@ def extract_events(
                         shared.append(draft)
                     group = shared if len(shared) > 1 else []
                 elif (
-                    clause.is_attack
-                    and not clause.habitual
-                    and us_story
-                    and (counted := COUNTED_BASES_RE.search(clause.text)) is not None
-                    and (clause.date is not None or narrative_at[1] >= order - 1)
-                ):
-                    # "In north-eastern Syria, two bases came under fire": an attack of the
-                    # story's day at places it does not name.
-                    draft = _Draft(
-                        None, _place(clause.text, counted), clause.date or narrative, order, context
-                    )
-                    drafts.append(draft)
-                    draft.add(clause)
-                    touched = draft
-                elif (
                     len(clause.sites) == 1
                     and (unnamed := _unnamed(touched or last, drafts, order)) is not None
                     and IDENTIFY_RE.search(clause.text)
@@ -923,6 +908,21 @@ def extract_events(
                     for draft in (d for d in drafts if d.date is None):
                         draft.add(clause)
                         touched = draft
+                elif (
+                    clause.is_attack
+                    and not clause.habitual
+                    and us_story
+                    and (counted := COUNTED_BASES_RE.search(clause.text)) is not None
+                    and (clause.date is not None or narrative_at[1] >= order - 1)
+                ):
+                    # "In north-eastern Syria, two bases came under fire": an attack of the
+                    # story's day at places it does not name.
+                    draft = _Draft(
+                        None, _place(clause.text, counted), clause.date or narrative, order, context
+                    )
+                    drafts.append(draft)
+                    draft.add(clause)
+                    touched = draft
                 elif clause.is_attack and clause.date is not None:
                     draft = next(
                         (
