@@ -71,26 +71,68 @@ MONTH_ONLY_RE = re.compile(
 )
 RELATIVE_MONTH_RE = re.compile(r"\b(?P<which>last|this|earlier this)\s+month\b", re.IGNORECASE)
 WEEK_RE = re.compile(r"\b(?P<which>earlier this|this|last|past)\s+week\b", re.IGNORECASE)
+# "over the weekend": the latest Saturday and Sunday up to publication.
+WEEKEND_RE = re.compile(
+    r"\b(?:over|at|during|on)\s+the\s+weekend\b|\b(?:this|last)\s+weekend\b", re.IGNORECASE
+)
+YEAR_SO_FAR_RE = re.compile(r"\bearlier this year\b", re.IGNORECASE)
 WEEKDAY_RE = re.compile(
     r"\b(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE
 )
 # DOMAIN.md: "last night" / "overnight" is the evening before publication.
 LAST_NIGHT_RE = re.compile(
-    r"\b(?:last night|overnight|late last night|on the night of|yesterday evening)\b", re.IGNORECASE
+    r"\b(?:last night|overnight(?!\s+(?:on\s+)?(?:from\s+)?(?:monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday))|late last night|yesterday evening)\b",
+    re.IGNORECASE,
 )
 YESTERDAY_RE = re.compile(r"\byesterday\b", re.IGNORECASE)
 TODAY_RE = re.compile(
     r"\b(?:today|(?:shortly |just )?after midnight|this morning|this afternoon|this evening|earlier today|tonight)\b",
     re.IGNORECASE,
 )
+# Every date pattern below holds one of these words (or a digit).
+DATE_HINT_RE = re.compile(
+    r"\d|day|night|week|month|year|ago|earlier|later|after|before|morning|evening|tonight|"
+    r"midnight|" + "|".join(sorted(MONTHS, key=len, reverse=True)),
+    re.IGNORECASE,
+)
+# "at about 7:20 p.m.", "just before 11 a.m.": a time of day, the only date some leads give.
+CLOCK_RE = re.compile(
+    r"\b(?:at|before|after|around|about|shortly before|just before|shortly after|just after)\s+"
+    r"(?:about\s+|around\s+|approximately\s+)?(?P<h>1[0-2]|0?[1-9])(?::(?P<m>[0-5]\d))?\s*"
+    r"(?P<ap>a\.?m\.?|p\.?m\.?)(?!\w)",
+    re.IGNORECASE,
+)
+# A wire dateline: place in capitals, optional country, date, optional outlet, then a dash.
+DATELINE_RE = re.compile(
+    r"^[A-Z][A-Z .'-]+(?:,\s+[A-Z][\w .'-]*?)?,\s+[^-–—()]{3,20}?\s*(?:\([^)]*\))?\s*[-–—]\s"
+)
 # "the same day", "that night": the date the text spoke of last (resolved by the caller).
 SAME_DAY_RE = re.compile(
     r"\b(?:(?:on |later )?the same (?:day|night|evening|morning)|later that (?:day|night|evening)|"
-    r"hours later|minutes later|shortly afterwards?|soon after(?:wards)?)\b",
+    r"(?:hours|minutes|moments|a short time|a little|not long|a few (?:minutes|hours)) later|"
+    r"shortly afterwards?|soon after(?:wards)?)\b",
     re.IGNORECASE,
 )
 DAYS_AGO_RE = re.compile(
-    r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+(?:ago|earlier)\b",
+    r"\b(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<unit>days?|weeks?)\s+"
+    # "a day after rockets landed" dates the rockets before the attack, not after: only the
+    # adverbs count ("two days later", "a day earlier", "a day afterwards").
+    r"(?P<dir>ago|earlier|later|afterwards|before|after)\b(?=\s*(?:[,.;]|$))",
+    re.IGNORECASE,
+)
+# "The attack came two days after rockets hit Erbil": the rockets fell two days before the
+# date the text spoke of last.
+DAYS_AFTER_RE = re.compile(
+    r"\b(?:came|comes|followed|happened|occurred|was)\s+(?:just\s+|only\s+)?"
+    r"(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<unit>days?|weeks?)\s+"
+    r"after\b(?!\s*[,.;])",
+    re.IGNORECASE,
+)
+# "the next day", "the day before": a day counted from the date the text spoke of last.
+NEXT_DAY_RE = re.compile(
+    r"\b(?:the\s+(?P<next>next|following)\s+(?:day|morning|evening|night)|the\s+(?P<prev>previous|"
+    r"preceding)\s+(?:day|evening|night)|the\s+day\s+(?P<dir>before|after)(?!\s+(?:the|a|an|it|its)\b))",
     re.IGNORECASE,
 )
 
@@ -128,7 +170,8 @@ def _year_before(month: int, day: int, today: date) -> date | None:
         except ValueError:
             continue
         if candidate <= today:
-            return candidate
+            # 29 February four years back is not "within the year up to publication".
+            return candidate if (today - candidate).days < 366 else None
     return None
 
 
@@ -144,8 +187,67 @@ def _month_before(month: int, today: date, strictly: bool) -> int:
     return today.year - 1
 
 
-def find_date(sentence: str, published: datetime) -> DateSpan | None:
-    """Return the first date expression in the sentence, resolved; None if there is none."""
+# "Two months later, on March 11", "in July that year": a date without a year inside a story
+# told about an earlier year takes that year, not the one before publication.
+STORY_CUE_RE = re.compile(
+    r"\b(?:later|earlier|that year|the same year|the following|afterwards|then|that (?:spring|"
+    r"summer|autumn|fall|winter))\b",
+    re.IGNORECASE,
+)
+
+
+def _story_year(sentence: str, anchor: DateSpan | None, today: date) -> int | None:
+    """Return the year a story told in the past speaks of, when the sentence continues it."""
+    if anchor is None or (today - anchor.end).days <= 180:
+        return None
+    return anchor.start.year if STORY_CUE_RE.search(sentence) else None
+
+
+def _in_story(
+    year: int, month: int, day: int, anchor: DateSpan | None, sentence: str
+) -> date | None:
+    """Return month/day in the story's year, moved a year on for "later" past the year's end."""
+    try:
+        candidate = date(year, month, day)
+        if (
+            anchor is not None
+            and candidate < anchor.start
+            and re.search(r"\b(?:later|following|afterwards)\b", sentence, re.IGNORECASE)
+        ):
+            candidate = date(year + 1, month, day)
+    except ValueError:
+        return None
+    return candidate
+
+
+def _clock_day(sentence: str, published: datetime) -> DateSpan | None:
+    """Return the day of an attack a story dates only by the clock ("just before 11 a.m."): the
+    publication day if that hour has passed there, else the day before.
+
+    Only for an outlet in the region's time (UTC+2..+4), where the clock and the dateline agree.
+    """
+    m = CLOCK_RE.search(sentence)
+    offset = published.utcoffset()
+    if m is None or offset is None or not timedelta(hours=2) <= offset <= timedelta(hours=4):
+        return None
+    hour = int(m.group("h")) % 12 + (12 if m.group("ap").lower().startswith("p") else 0)
+    minute = int(m.group("m") or 0)
+    today = local_date(published)
+    if (hour, minute) <= (published.hour, published.minute):
+        return DateSpan(today, today, "day", m.group(0))
+    return DateSpan(today - timedelta(days=1), today - timedelta(days=1), "day", m.group(0))
+
+
+def find_date(
+    sentence: str, published: datetime, anchor: DateSpan | None = None
+) -> DateSpan | None:
+    """Return the first date expression in the sentence, resolved; None if there is none.
+
+    ``anchor`` is the date the text spoke of last: "two days earlier" and "the next day"
+    count from it ("N days ago" counts from publication).
+    """
+    if not DATE_HINT_RE.search(sentence):
+        return None  # the cheap test first: most clauses hold no date words at all
     today = local_date(published)
     candidates: list[tuple[int, DateSpan]] = []
     taken: list[tuple[int, int]] = []
@@ -175,21 +277,32 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
             add(m, _day(date(int(m.group("year")), month, int(m.group("day"))), m.group(0)))
         except ValueError:
             pass
+    story_year = _story_year(sentence, anchor, today)
     for regex in (MONTH_DAY_RE, DAY_MONTH_RE):
         for m in regex.finditer(sentence):
-            day = _year_before(MONTHS[m.group("month").lower()], int(m.group("day")), today)
+            month, number = MONTHS[m.group("month").lower()], int(m.group("day"))
+            day = _year_before(month, number, today)
+            if story_year is not None:
+                day = _in_story(story_year, month, number, anchor, sentence) or day
             if day:
                 add(m, _day(day, m.group(0)))
     for m in MONTH_YEAR_RE.finditer(sentence):
         add(m, _month_span(int(m.group("year")), MONTHS[m.group("month").lower()], m.group(0)))
     for m in MONTH_ONLY_RE.finditer(sentence):
         month = MONTHS[m.group("month").lower()]
-        if m.group("month").lower() == "may" and m.group("lead").lower() in ("in", "since"):
-            # "in May" is a month; but "may" is also a verb, so require a capital M.
-            if not m.group("month")[0].isupper():
-                continue
+        # "in May" is a month; but "may" is also a verb, so require a capital M.
+        if (
+            m.group("month").lower() == "may"
+            and m.group("lead").lower() in ("in", "since")
+            and not m.group("month")[0].isupper()
+        ):
+            continue
         strictly = m.group("lead").lower() == "last"
-        add(m, _month_span(_month_before(month, today, strictly), month, m.group(0)))
+        year = _month_before(month, today, strictly)
+        if story_year is not None:
+            first = _in_story(story_year, month, 1, anchor, sentence)
+            year = first.year if first else year
+        add(m, _month_span(year, month, m.group(0)))
     for m in RELATIVE_MONTH_RE.finditer(sentence):
         if m.group("which").lower() == "last":
             first = today.replace(day=1) - timedelta(days=1)
@@ -198,6 +311,18 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
             add(m, DateSpan(today.replace(day=1), today - timedelta(days=1), "range", m.group(0)))
         else:
             add(m, _month_span(today.year, today.month, m.group(0)))
+    for m in WEEKEND_RE.finditer(sentence):
+        sunday = _latest_weekday(6, today)
+        if sunday == today or (today - sunday).days >= 6:
+            saturday = _latest_weekday(5, today)
+            if saturday == today:
+                add(m, _day(today, m.group(0)))  # written on the Saturday itself
+                continue
+            sunday = saturday + timedelta(days=1)
+        add(m, DateSpan(sunday - timedelta(days=1), min(sunday, today), "range", m.group(0)))
+    for m in YEAR_SO_FAR_RE.finditer(sentence):
+        if today > date(today.year, 1, 1):
+            add(m, DateSpan(date(today.year, 1, 1), today - timedelta(days=1), "range", m.group(0)))
     for m in WEEK_RE.finditer(sentence):
         monday = today - timedelta(days=today.weekday())
         if m.group("which").lower() in ("last", "past"):
@@ -215,20 +340,57 @@ def find_date(sentence: str, published: datetime) -> DateSpan | None:
             end = max(monday, today - timedelta(days=1))
             add(m, DateSpan(monday, end, "range", m.group(0)))
     for m in WEEKDAY_RE.finditer(sentence):
-        add(m, _day(_latest_weekday(WEEKDAYS[m.group("weekday").lower()], today), m.group(0)))
+        day = _latest_weekday(WEEKDAYS[m.group("weekday").lower()], today)
+        if day == today and re.search(r"\blast\s+$", sentence[: m.start()], re.IGNORECASE):
+            day -= timedelta(days=7)  # "last Tuesday" written on a Tuesday is a week ago
+        add(m, _day(day, m.group(0)))
     for m in LAST_NIGHT_RE.finditer(sentence):
         add(m, _day(today - timedelta(days=1), m.group(0)))
     for m in YESTERDAY_RE.finditer(sentence):
         add(m, _day(today - timedelta(days=1), m.group(0)))
     for m in TODAY_RE.finditer(sentence):
         add(m, _day(today, m.group(0)))
+    relative: list[DateSpan] = []
     for m in DAYS_AGO_RE.finditer(sentence):
         raw = m.group("n").lower()
-        n = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
-        add(m, _day(today - timedelta(days=n), m.group(0)))
+        n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+        if m.group("unit").lower().startswith("week"):
+            n *= 7  # "a week earlier": the same weekday, seven days before
+        way = m.group("dir").lower()
+        if way == "ago" or (anchor is None and way == "earlier"):
+            add(m, _day(today - timedelta(days=n), m.group(0)))
+        elif anchor is not None and anchor.precision == "day":
+            sign = -1 if way in ("earlier", "before") else 1
+            relative.append(_day(anchor.start + timedelta(days=sign * n), m.group(0)))
+            add(m, relative[-1])
+    for m in DAYS_AFTER_RE.finditer(sentence):
+        if anchor is not None and anchor.precision == "day":
+            raw = m.group("n").lower()
+            n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+            n *= 7 if m.group("unit").lower().startswith("week") else 1
+            relative.append(_day(anchor.start - timedelta(days=n), m.group(0)))
+            add(m, relative[-1])
+    for m in NEXT_DAY_RE.finditer(sentence):
+        if anchor is not None and anchor.precision == "day":
+            sign = 1 if (m.group("next") or (m.group("dir") or "").lower() == "after") else -1
+            relative.append(_day(anchor.start + timedelta(days=sign), m.group(0)))
+            add(m, relative[-1])
 
+    if not candidates and anchor is None:
+        clock = _clock_day(sentence, published)
+        if clock is not None:
+            return clock
     if not candidates:
         return None
+    # "WASHINGTON, Jan. 5 (Wire) - Rockets hit the base on Saturday": the dateline dates the
+    # report, not the attack, when the sentence gives another date.
+    dateline = DATELINE_RE.match(sentence)
+    if dateline and any(at >= dateline.end() for at, _ in candidates):
+        candidates = [c for c in candidates if c[0] >= dateline.end()]
+    # "Two days earlier, on Saturday": a date the sentence names beats one counted from another.
+    named = [c for c in candidates if c[1] not in relative and c[1].precision == "day"]
+    if named and len(named) < len(candidates):
+        candidates = [c for c in candidates if c[1] not in relative]
     # A weekday next to "last night" ("late Tuesday night") is the same day; take the earliest
     # expression in the sentence, preferring a day over a coarser one at the same place.
     candidates.sort(key=lambda item: (item[0], item[1].precision != "day"))

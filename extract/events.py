@@ -16,17 +16,26 @@ How it reads an article (DOMAIN.md has the rules this implements):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 import yaml
 
 from extract.dates import SAME_DAY_RE, DateSpan, find_date, local_date
-from extract.figures import find_casualties, find_munitions
-from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer
+from extract.figures import (
+    PEOPLE_SHARE_RE,
+    VAGUE_US_RE,
+    CasualtyFigures,
+    find_casualties,
+    find_munitions,
+    find_us_share,
+    parse_number,
+)
+from extract.gazetteer import Gazetteer, SiteMatch, default_gazetteer, distance_km
 from extract.model import STATUS_RANK, Casualties, Event, Munitions, Perpetrator, Site
 from extract.text import split_clauses, split_paragraphs, split_sentences
 
@@ -45,16 +54,172 @@ DEFINITE_RE = re.compile(
 # "bases hosting US troops", "a US base": a place named only by what it is.
 # "an attack on the same base": the site the text named last.
 SAME_SITE_RE = re.compile(
-    r"\b(?:the same|that same)\s+(?:base|camp|site|compound|garrison|facility|outpost|airfield|"
-    r"air base|installation)\b",
+    r"\b(?:the same|that same)\s+(?:[\w-]+\s+)?(?:base|camp|site|compound|garrison|facility|"
+    r"outpost|airfield|air base|airport|installation|complex)\b",
+    re.IGNORECASE,
+)
+# "The camp was also hit in March": a base named by its kind alone is the one just named.
+THE_BASE_RE = re.compile(
+    r"\b(?:the|that)\s+(?:(?:air|military|US|American|coalition|diplomatic)\s+)?(?P<noun>base|camp|"
+    r"garrison|outpost|airfield|air base|installation|embassy|consulate|compound|mission)\b"
+    # "the base near Kirkuk" / "the camp at Bashiqa" is a place named anew; "the base in Iraq's
+    # Kurdistan Region" or "the outpost near the meeting point of the borders" is not.
+    r"(?!,?\s+(?:(?:at|near|in|outside|of|outside of)|(?:north|south|east|west)(?:-\w+)?\s+of)\s+"
+    r"(?:the\s+)?(?!(?:Iraq|Syria|Jordan|Kuwait|Kurdistan|Anbar|Deir|Hasakah|Nineveh|Saladin)\b)"
+    r"(?-i:[A-Z]))",
+    re.IGNORECASE,
+)
+# An airport holds bases and compounds; a diplomatic zone holds an embassy: named together
+# within this distance, the smaller one is the site.
+CONTAINER_RANK = {"airport": 2, "diplomatic_zone": 1}
+CONTAINED_KM = 4.0
+# What may lie between two sites when the second only places the first.
+LOCATIVE_RE = re.compile(
+    r"(?:(?:\s+(?:compound|base|air base|airbase|complex|facility|camp))?,?\s+(?:in|inside|within|"
+    r"at|near|next to|beside|by|adjacent to|close to|outside)\s+(?:the\s+)?(?:[A-Z][\w-]*['’]s\s+)?"
+    r"|['’]s\s+)(?:heavily\s+)?(?:fortified\s+)?",
+)
+# "17 of them on Ain al-Asad", "and five on Erbil": a site's part of a salvo.
+MUNITION_SHARE_RE = re.compile(
+    r"(?<![\w-])(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:of them\s+)?"
+    r"(?:(?:landed|fell|struck|hit)\s+)?(?:on|at|in|into)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+# "none of the attacks caused casualties": a zero for every attack of that day.
+BLANKET_ZERO_RE = re.compile(
+    r"\b(?:none|neither) of (?:the|these|those) (?:\w+ )?(?:attacks|strikes|incidents)\b"
+    r"|\bneither attack\b|\bin (?:either|any) of the (?:attacks|incidents)\b",
+    re.IGNORECASE,
+)
+DEFENCE_RE = re.compile(
+    r"\b(?:Patriot|interceptor|surface-to-air|anti-aircraft|air[- ]defen[cs]es?|Hellfire|"
+    r"counter-(?:rocket|drone|UAS)|C-RAM|Phalanx|THAAD)(?:\s+(?:missiles?|rockets?|systems?|"
+    r"batteries|battery|interceptors?))?(?:\s+(?:\w+\s+){0,2}?opened fire)?",
+    re.IGNORECASE,
+)
+# Cheap tests that let the costly share and toll patterns run only where they can match.
+SHARE_HINT_RE = re.compile(r"\bof (?:them|those|the)\b|\b(?:remaining|other)\b", re.IGNORECASE)
+VAGUE_HINT_RE = re.compile(
+    r"\b(?:a number of|several|some|many|dozens of|scores of|a few|an unknown number of)\s+"
+    r"(?:U\.?S\.?|American|coalition)\b",
+    re.IGNORECASE,
+)
+# "the coalition against Islamic State": the group named next is the foe, not the attacker.
+FOE_RE = re.compile(r"\b(?:against|fight(?:ing)?|defeat(?:ing)?)\s+(?:the\s+)?$", re.IGNORECASE)
+EARLIER_ATTACK_RE = re.compile(
+    r"\b(?:the|that)\s+(?:earlier|previous|prior|preceding|first|last)\s+(?:\w+\s+)?"
+    r"(?:attack|strike|barrage|salvo|incident)\b",
+    re.IGNORECASE,
+)
+MORE_RE = re.compile(
+    r"\b(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|[a-z]+ty(?:-\w+)?)\s+more\b",
+    re.IGNORECASE,
+)
+SAID_THREAT_RE = re.compile(r"(?:threat|warn|vow|pledg)\w*", re.IGNORECASE)
+DONE_RE = re.compile(
+    r"\b(?:fired|struck|hit|targeted|attacked|launched|landed|slammed|exploded|shot down|"
+    r"intercepted|wounded|wounding|killed|killing|injured|injuring)\b",
+    re.IGNORECASE,
+)
+# An occasion beside an attack (not a storming, a memorial or a wreath).
+OCCASION_RE = re.compile(r"anniversary|protest\w*|demonstrat\w+|rall(?:y|ies)", re.IGNORECASE)
+STRUCK_RE = re.compile(
+    r"\b(?:fired|struck|hit|targeted|attacked|launched|landed|slammed|exploded|shot down|"
+    r"intercepted)\b",
+    re.IGNORECASE,
+)
+SALVO_RE = re.compile(r"\b(?:barrages?|salvos?|volleys?)\b", re.IGNORECASE)
+# Verbs that report harm done (not "died", which may be of natural causes).
+HURT_RE = re.compile(r"\b(?:killed|killing|wounded|wounding|injured|injuring)\b", re.IGNORECASE)
+# "The US embassy condemned Sunday's attack": a site that speaks is not the target.
+SPEAKER_RE = re.compile(
+    r"^(?:['’]s\s+(?:\w+\s+)?(?:spokes\w+|statement|press office)\s+)?(?:[\w,-]+\s+){0,3}?"
+    r"(?:said|says|condemned|condemns|urged|urges|called|issued|announced|stated|confirmed|denied|"
+    r"tweeted|added|warned|advised|told|posted|wrote|declined)\b",
+    re.IGNORECASE,
+)
+SPEAKER_BEFORE_RE = re.compile(
+    r"(?:\b(?:on|at|into|near|against|toward|towards|inside|hit|struck|targeted|of)\s+(?:the\s+)?"
+    r"(?:\w+\s+){0,2})$",
+    re.IGNORECASE,
+)
+# "The outpost, known as Tower 22, houses 350 troops": a sentence that names the site of the
+# event the text just reported without one.
+IDENTIFY_RE = re.compile(
+    r"\b(?:known as|called|named|identified as|is|was)\b|^\W*(?:the|that)\s+(?:\w+\s+)?(?:base|outpost|"
+    r"garrison|camp|facility|site|installation)\b",
+    re.IGNORECASE,
+)
+# Countries as the text names them: a base "in north-eastern Jordan" is not one in Syria.
+COUNTRIES = {
+    "IQ": r"Iraq(?:i)?",
+    "SY": r"Syria(?:n)?",
+    "JO": r"Jordan(?:ian)?",
+    "KW": r"Kuwait(?:i)?",
+    "QA": r"Qatar(?:i)?",
+    "BH": r"Bahrain(?:i)?",
+    "SA": r"Saudi",
+    "AE": r"UAE|Emirat(?:es|i)",
+}
+COUNTRY_RES = {code: re.compile(rf"\b(?:{words})\b") for code, words in COUNTRIES.items()}
+# Which gazetteer kinds a noun can stand for; an embassy is one per article, so it is found
+# however far back it was named.
+NOUN_KINDS = {
+    "embassy": ("embassy", "diplomatic_zone"),
+    "consulate": ("consulate",),
+    "mission": ("embassy", "consulate", "diplomatic_zone"),
+    "compound": ("embassy", "consulate", "diplomatic_zone", "base", "air_base", "outpost"),
+}
+BASE_KINDS = ("base", "air_base", "outpost", "airport")
+# How many sentences back a site may be named for "the base" to stand for it.
+THE_BASE_REACH = 2
+# "rockets struck a military camp at Bashiqa": a place the gazetteer does not hold.
+OTHER_PLACE_RE = re.compile(
+    r"\b(?:a|an|another)\s+(?:[\w-]+\s+){0,2}?(?:base|camp|outpost|garrison|airfield|airport|"
+    r"checkpoint|barracks)\b",
+    re.IGNORECASE,
+)
+# "American forces in Iraq and Syria were attacked four times late on Thursday": troops as the
+# target stand for the base they are at, which a later sentence may name.
+US_FORCES_RE = re.compile(
+    r"\b(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:forces|troops|personnel|service members|"
+    r"soldiers)(?:\s+(?:in|at|near|stationed)\b[^.;,]{0,60}?)?\s+(?:(?:came|come) under|"
+    r"(?:were|was|have been|had been)\s+(?:attacked|targeted|struck|hit))\b"
+    # "drones targeted American forces at a base in Hasakah"
+    r"|\b(?:targeted|attacked|struck|fired (?:at|on)|launched (?:at|against))\s+(?:the\s+)?"
+    r"(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:forces|troops|personnel|service members)"
+    r"(?:\s+(?:in|at|near)\s+[^.;,]{1,50}?)?(?=[.;,]|\s+(?:on|early|late|overnight|in|with)\b)"
+)
+# Where a clause breaks into parts that can tell of different acts: a dash aside, or a phrase
+# that recalls another act ("..., its answer to the US drone strike", "since Washington struck").
+SEGMENT_RE = re.compile(
+    r"\s+[-–—]\s+"
+    r"|,\s+(?=(?:its|an?|the)\s+(?:[\w-]+\s+){0,3}?(?:answer|response|reply|retaliation|revenge)\b)"
+    r"|,?\s+(?=(?:after|since|following|days after|hours after|weeks after|in response to|"
+    r"in retaliation for|in revenge for|as revenge for)\s)"
+    # "the first wave of retaliation for | the drone attack that killed three soldiers"
+    r"|\b(?:retaliation|revenge|response|answer|reply) (?:for|to) (?P<cut>)",
+    re.IGNORECASE,
+)
+# "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
+ASIDE_RE = re.compile(r"\s[-–—]\s(?:(?!\s[-–—]\s).)*?\s[-–—]\s|\([^)]*\)")
+# "In north-eastern Syria, two bases came under fire": bases counted, in a story about attacks
+# on US forces (the caller checks the story is one).
+COUNTED_BASES_RE = re.compile(
+    r"\b(?:two|three|four|several|multiple)\s+(?:other\s+)?(?:military\s+)?(?:bases|outposts)\b"
+    r"(?:\s+in\s+(?:[\w'-]+\s+){0,2}?(?:Syria|Iraq|Jordan))?",
     re.IGNORECASE,
 )
 US_SITE_RE = re.compile(
-    r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
-    r"(?:-led)?\s+(?:military\s+|troop\s+)?(?:base|outpost|garrison|facility|site|position)s?"
-    r"|(?:bases?|outposts?|facilit(?:y|ies)|compounds?|sites?|positions?)\s+"
-    r"(?:hosting|housing|used by|where)\s+(?:\w+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
-    r"(?:-led)?\s+(?:troops|forces|personnel|soldiers|service members))",
+    r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:[\w-]+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
+    r"(?:-led)?\s+(?:coalition\s+)?(?:military\s+|troop\s+|patrol\s+)?(?:base|outpost|garrison|"
+    r"facility|site|position)s?"
+    # "a base in north-eastern Syria housing US troops"
+    r"|(?:bases?|outposts?|facilit(?:y|ies)|compounds?|sites?|positions?)(?:\s+(?:in|near|at|outside)"
+    r"(?:\s+[\w'-]+){1,3}?)?\s+(?:hosting|housing|used by|where)\s+(?:\w+\s+){0,2}?"
+    r"(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:troops|forces|personnel|soldiers|"
+    r"service members|advisers|advisors|contractors))",
     re.IGNORECASE,
 )
 
@@ -70,6 +235,7 @@ class Vocabulary:
     outcomes: tuple[tuple[str, re.Pattern[str]], ...]
     perpetrators: tuple[tuple[str, re.Pattern[str]], ...]
     statuses: tuple[tuple[str, re.Pattern[str]], ...]
+    any_perpetrator: re.Pattern[str] = re.compile(r"(?!)")  # any name above, to test first
 
 
 def _words(fragments: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
@@ -95,6 +261,9 @@ def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
         outcomes=tuple((k, _words(p)) for k, p in data["outcomes"].items()),
         perpetrators=tuple(perpetrators),
         statuses=tuple((k, _words(p)) for k, p in data["perpetrator_status"].items()),
+        any_perpetrator=re.compile(
+            "|".join(f"(?:{p.pattern})" for _, p in perpetrators), re.IGNORECASE
+        ),
     )
 
 
@@ -124,11 +293,23 @@ class _Clause:
     perpetrator: Perpetrator | None
     definite: bool
     us_site_text: str | None
+    us_share: tuple[int | None, bool, str | None] | None = None
+    vague_us: str | None = None  # "a number of US personnel were hurt": that figure's kind
 
     @property
     def has_details(self) -> bool:
         return (
-            any(x is not None for x in (self.killed, self.wounded, self.outcome, self.perpetrator))
+            any(
+                x is not None
+                for x in (
+                    self.killed,
+                    self.wounded,
+                    self.outcome,
+                    self.perpetrator,
+                    self.us_share,
+                    self.vague_us,
+                )
+            )
             or self.munitions is not None
         )
 
@@ -150,6 +331,9 @@ class _Draft:
     wounded: Casualties | None = None
     perpetrator: Perpetrator = field(default_factory=Perpetrator)
     evidence: list[str] = field(default_factory=list)
+    last_kind: str | None = None  # the casualty figure the text gave last: killed or wounded
+    by_town: bool = False  # the site is only the town's base ("missiles fired at Erbil")
+    vague: set[str] = field(default_factory=set)  # figures with a US toll the text won't count
 
     def add(self, clause: _Clause, weak: bool = False) -> None:
         """Add what the clause says; a ``weak`` clause (no site of its own) adds weapon types
@@ -165,10 +349,40 @@ class _Draft:
             self.outcome = clause.outcome if self.outcome is None else self.outcome
         self.killed = _merge_casualties(self.killed, clause.killed)
         self.wounded = _merge_casualties(self.wounded, clause.wounded)
+        if clause.wounded and clause.wounded.total:
+            self.last_kind = "wounded"
+        elif clause.killed and clause.killed.total:
+            self.last_kind = "killed"
+        if clause.us_share is not None:
+            self._add_us_share(*clause.us_share)
+        if clause.vague_us:
+            self.vague.add(clause.vague_us)
         if clause.perpetrator:
             self.perpetrator = _merge_perpetrator(self.perpetrator, clause.perpetrator)
         if self.date is None and clause.date is not None:
             self.date = clause.date
+        elif (
+            self.date is not None
+            and clause.date is not None
+            and clause.date.precision == "day" != self.date.precision
+            and self.date.start <= clause.date.start <= self.date.end
+        ):
+            self.date = clause.date  # "last month" ... "on Oct. 25": the day it was
+
+    def _add_us_share(self, us: int | None, single: bool, kind: str | None) -> None:
+        """Give the US share to the figure it speaks of ("Two of the dead were Americans")."""
+        last = kind or self.last_kind
+        kinds = ["killed", "wounded"] if last == "killed" else ["wounded", "killed"]
+        for name in kinds if single else kinds[:1]:
+            figure: Casualties | None = getattr(self, name)
+            if figure is None or not figure.total or figure.us is not None:
+                continue
+            if single and figure.total != 1:
+                continue
+            share = figure.total if us is None else us
+            if share <= figure.total:
+                setattr(self, name, Casualties(figure.total, share))
+            return
 
 
 def _merge_casualties(old: Casualties | None, new: Casualties | None) -> Casualties | None:
@@ -178,6 +392,8 @@ def _merge_casualties(old: Casualties | None, new: Casualties | None) -> Casualt
     if old is None:
         return new
     total = old.total if old.total else (new.total if new.total is not None else old.total)
+    if new.total == 0 and old.total:
+        return Casualties(total, old.us)  # "no injuries" says nothing of the US share of a toll
     us = old.us if old.us else (new.us if new.us is not None else old.us)
     return Casualties(total, us)
 
@@ -192,8 +408,16 @@ def _merge_perpetrator(old: Perpetrator, new: Perpetrator) -> Perpetrator:
 
 
 def _read_types(text: str, vocab: Vocabulary) -> list[str]:
+    """Return the attack types the text's weapon words name, in order of mention."""
+    return list(_types_cached(text, vocab))
+
+
+@lru_cache(maxsize=4096)
+def _types_cached(text: str, vocab: Vocabulary) -> tuple[str, ...]:
+    # A one-clause sentence is read twice (as the sentence and as its clause): read it once.
     found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
+    # "Patriot missiles brought down two drones": the defenders' weapons are not the attack's.
+    taken: list[tuple[int, int]] = [m.span() for m in DEFENCE_RE.finditer(text)]
     for kind, pattern in vocab.types:
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
@@ -204,16 +428,22 @@ def _read_types(text: str, vocab: Vocabulary) -> list[str]:
     for _, kind in sorted(found):
         if kind not in kinds:
             kinds.append(kind)
-    return kinds
+    return tuple(kinds)
 
 
 def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
+    if not vocab.any_perpetrator.search(text):
+        return None  # the cheap test first: most clauses name no one (no name, no perpetrator)
     name = None
     best = len(text) + 1
     for canonical, pattern in vocab.perpetrators:
-        m = pattern.search(text)
-        if m and m.start() < best:
-            name, best = canonical, m.start()
+        for m in pattern.finditer(text):
+            # "troops supporting the coalition against Islamic State": the foe, not the attacker
+            if FOE_RE.search(text, 0, m.start()):
+                continue
+            if m.start() < best:
+                name, best = canonical, m.start()
+            break
     status = "unknown"
     for candidate, pattern in vocab.statuses:
         if pattern.search(text):
@@ -242,6 +472,83 @@ def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
     return Perpetrator(name, status, by)
 
 
+def _place(text: str, counted: re.Match[str]) -> str:
+    """Return "two bases in north-eastern Syria" from "In north-eastern Syria, two bases ..."."""
+    if re.search(r"\bin\s", counted.group(0)):
+        return counted.group(0)
+    region = re.match(r"\s*In\s+((?:[\w'-]+\s+){0,2}?(?:Syria|Iraq|Jordan)),", text)
+    return f"{counted.group(0)} in {region.group(1)}" if region else counted.group(0)
+
+
+def _munitions_share(sentence: str, match: SiteMatch) -> Munitions | None:
+    """Return the count the sentence gives for this one site ("17 of them on Ain al-Asad")."""
+    before = sentence[max(0, match.start - 40) : match.start]
+    m = MUNITION_SHARE_RE.search(before)
+    if m is None:
+        return None
+    n = parse_number(m.group("n"))
+    return Munitions(n, n) if n else None
+
+
+def _zero_only(clause: _Clause) -> _Clause:
+    """Return the clause without the counts that cannot be shared out among several events."""
+
+    def zero(figure: Casualties | None) -> Casualties | None:
+        return figure if figure is not None and not figure.total and not figure.us else None
+
+    return replace(clause, munitions=None, killed=zero(clause.killed), wounded=zero(clause.wounded))
+
+
+def _share_toll(
+    clause: _Clause, toll: tuple[str, Casualties] | None
+) -> tuple[str, Casualties] | None:
+    """Give a site its share of a toll stated before ("Twenty of them were at al-Tanf");
+    return the toll the text has now given last."""
+    share = (
+        PEOPLE_SHARE_RE.search(clause.text)
+        if toll and len(clause.sites) == 1 and SHARE_HINT_RE.search(clause.text)
+        else None
+    )
+    if share and toll and len(clause.sites) == 1 and clause.killed is clause.wounded is None:
+        kind, figure = toll
+        n = parse_number(share.group("n") or share.group("n2"))
+        if n and figure.total and n <= figure.total:
+            setattr(clause, kind, Casualties(n, n if figure.us == figure.total else None))
+            return toll
+    for kind in ("wounded", "killed"):
+        figure = getattr(clause, kind)
+        if figure is not None and figure.total:
+            if (
+                figure.us is None
+                and toll is not None
+                and toll[0] == kind
+                and toll[1].total
+                and toll[1].us == toll[1].total
+                and MORE_RE.search(clause.text)
+            ):
+                # "20 Americans were hurt at al-Tanf, while four more were hurt at Ain al-Asad"
+                figure = Casualties(figure.total, figure.total)
+                setattr(clause, kind, figure)
+            return kind, figure
+    return toll
+
+
+def _vague_kind(text: str) -> str | None:
+    """Return "killed" or "wounded" if the clause speaks of a US toll without a count."""
+    if not VAGUE_HINT_RE.search(text):
+        return None
+    m = VAGUE_US_RE.search(text)
+    if m is None:
+        return None
+    killed = re.search(r"\b(?:killed|dead|died|deaths?)\b", m.group(0), re.IGNORECASE)
+    return "killed" if killed else "wounded"
+
+
+def _hurt(figures: CasualtyFigures) -> bool:
+    """Return True if the figures count someone killed or wounded."""
+    return any(c is not None and bool(c.total) for c in (figures.killed, figures.wounded))
+
+
 def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
     for outcome, pattern in vocab.outcomes:
         if pattern.search(text):
@@ -249,26 +556,89 @@ def _read_outcome(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
+def _cut(m: re.Match[str]) -> int:
+    """Return where a SEGMENT_RE match cuts the clause."""
+    return m.start("cut") if m.group("cut") is not None else m.start()
+
+
+@lru_cache(maxsize=4096)
+def _find_negative(text: str, vocab: Vocabulary) -> tuple[str, re.Match[str]] | None:
+    """Return the first kind of non-attack the text reads as, with its match, or None."""
+    for kind, pattern in vocab.not_attack:
+        for m in pattern.finditer(text):
+            # "Kataib Hezbollah, which has vowed to expel US forces, fired three rockets": a
+            # vow or warning beside an attack told in the past is no threat instead of one.
+            if kind == "threat" and SAID_THREAT_RE.fullmatch(m.group(0)) and DONE_RE.search(text):
+                continue
+            # "Rockets hit the embassy on the anniversary of the strike / as protesters gathered":
+            # the occasion is not the act.
+            if (
+                kind in ("protest", "anniversary")
+                and OCCASION_RE.fullmatch(m.group(0))
+                and STRUCK_RE.search(text)
+                and _types_cached(text, vocab)
+            ):
+                continue
+            return kind, m
+    return None
+
+
+def _split_negative(
+    text: str, site_starts: list[int], vocab: Vocabulary
+) -> tuple[list[tuple[int, int]], str | None]:
+    """Return the parts of a clause that are not a non-attack, and the non-attack kind if the
+    whole clause is one.
+
+    "Iran fired missiles at two bases on Wednesday, its answer to the US drone strike that
+    killed Soleimani": the US strike is a part of its own; the attack stays.
+    """
+    found = _find_negative(text, vocab)
+    if found is None:
+        return [(0, len(text))], None
+    bounds = [0, *(_cut(m) for m in SEGMENT_RE.finditer(text)), len(text)]
+    parts = [(a, b) for a, b in pairwise(bounds) if b > a]
+    if len(parts) == 1:
+        return parts, found[0]
+    kept = [(a, b) for a, b in parts if _find_negative(text[a:b], vocab) is None]
+    # A kept part must stand on its own as an attack: a weapon or a named target, not just
+    # "the strikes were authorised".
+    rest = " ".join(text[a:b] for a, b in kept)
+    named = any(a <= at < b for at in site_starts for a, b in kept)
+    if (
+        kept
+        and len(kept) < len(parts)
+        and vocab.attack.search(rest)
+        and (named or _read_types(rest, vocab) or US_SITE_RE.search(rest))
+    ):
+        return kept, None
+    return parts, found[0]
+
+
 def _read_clause(
-    text: str, sentence: str, sites: list[SiteMatch], published: datetime, vocab: Vocabulary
+    text: str,
+    sentence: str,
+    sites: list[SiteMatch],
+    published: datetime,
+    vocab: Vocabulary,
+    anchor: DateSpan | None = None,
 ) -> _Clause:
     types = _read_types(text, vocab)
-    negative = None
-    for kind, pattern in vocab.not_attack:
-        if pattern.search(text):
-            negative = kind
-            break
+    found = _find_negative(text, vocab)
+    negative = found[0] if found else None
     figures = find_casualties(text)
-    us_site = US_SITE_RE.search(text)
+    us_site = US_SITE_RE.search(text) or US_FORCES_RE.search(text)
     return _Clause(
         text=text,
         sentence=sentence,
         sites=sites,
-        date=find_date(text, published),
+        date=find_date(text, published, anchor),
         types=types,
-        is_attack=bool(types) or bool(vocab.attack.search(text)),
+        is_attack=bool(types)
+        or bool(vocab.attack.search(text))
+        # "The deadliest, on January 28, killed three US soldiers at Tower 22"
+        or bool(sites and _hurt(figures) and HURT_RE.search(text)),
         negative=negative,
-        habitual=bool(vocab.habitual.search(sentence)),
+        habitual=bool(vocab.habitual.search(ASIDE_RE.sub(" ", sentence))),
         munitions=find_munitions(text),
         killed=figures.killed,
         wounded=figures.wounded,
@@ -276,6 +646,8 @@ def _read_clause(
         perpetrator=_read_perpetrator(text, vocab),
         definite=bool(DEFINITE_RE.search(text)),
         us_site_text=us_site.group(0) if us_site else None,
+        us_share=find_us_share(text),
+        vague_us=_vague_kind(text),
     )
 
 
@@ -300,12 +672,26 @@ def _finish(draft: _Draft, today: date) -> Event | None:
         attack_type = draft.types[0]
     elif len(draft.types) > 1:
         attack_type = "mixed"
+        # "rockets and a drone": the one drone is not the size of the attack.
+        draft.munitions = None
+    elif draft.context_type:
+        attack_type = draft.context_type
+    elif any(SALVO_RE.search(sentence) for sentence in draft.evidence):
+        attack_type = "rocket"  # "a barrage on the same camp": a salvo with no weapon named
     else:
-        attack_type = draft.context_type or "unknown"
+        attack_type = "unknown"
+    for kind in draft.vague:
+        # "A number of US personnel are being evaluated; one Iraqi was wounded": no total.
+        setattr(draft, kind, Casualties())
     outcome = draft.outcome or "unknown"
     if outcome == "unknown" and any(c and c.total for c in (draft.killed, draft.wounded)):
         outcome = "impact"
-    recent = span.precision != "month" and (today - span.end).days <= RECENT_DAYS
+    # A span longer than a week ("earlier this year") cannot say the attack was recent.
+    recent = (
+        span.precision != "month"
+        and (today - span.end).days <= RECENT_DAYS
+        and (span.end - span.start).days <= RECENT_DAYS
+    )
     return Event(
         date_start=span.start,
         date_end=span.end,
@@ -340,15 +726,28 @@ def extract_events(
         published = published.replace(tzinfo=UTC)
     gazetteer = gazetteer or default_gazetteer()
     vocab = default_vocabulary()
+    # The memos only spare reading a one-clause sentence twice; they hold no other article.
+    _types_cached.cache_clear()
+    _find_negative.cache_clear()
     today = local_date(published)
     drafts: list[_Draft] = []
     last: _Draft | None = None  # the event the previous sentence spoke of
     recent_types: list[list[str]] = []  # weapon words of the last sentences, for "the attack"
     narrative: DateSpan | None = None  # the date of the attack the text spoke of last
+    narrative_at = (0, 0)  # (paragraph, sentence) where the text gave that date
+    paragraph_no = 0
     last_site: SiteMatch | None = None  # the site the text named last, for "the same base"
+    named: list[tuple[int, SiteMatch]] = []  # (sentence, site) as the text names them
     order = 0
 
+    group: list[_Draft] = []  # the events the last clause named together ("X and Y")
+    last_toll: tuple[str, Casualties] | None = None  # the casualty figure the text gave last
+    blanket: list[DateSpan | None] = []  # dates of "none of the attacks caused casualties"
+    pending: list[_Clause] = []  # a headline's figures, before any event is open
+    mission_towns: tuple[str, ...] = ()  # towns with a US mission named so far ("BAGHDAD - ")
+    us_story = False  # the text has spoken of US forces or bases under attack
     for paragraph in split_paragraphs(text):
+        paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
         for sentence in split_sentences(paragraph):
             order += 1
@@ -361,19 +760,58 @@ def extract_events(
             # Sites are found once per sentence (the gazetteer pattern is the costly part), so
             # "missiles fired at Erbil, and ... the US consulate was the target" names the
             # consulate, not the town's base; each clause keeps the sites inside it.
-            sentence_sites = gazetteer.find_sites(sentence, on=today)
+            negative_before = False  # a clause of this sentence was a US strike, a threat, ...
+            us_story = us_story or bool(
+                US_FORCES_RE.search(sentence) or US_SITE_RE.search(sentence)
+            )
+            sentence_sites = gazetteer.find_sites(sentence, on=today, towns=mission_towns)
+            mission_towns += tuple(gazetteer.mission_towns(sentence, on=today))
+            sentence_sites = [m for m in sentence_sites if not _contains(m, sentence_sites)]
             cursor = 0
-            for clause_text in split_clauses(sentence):
+            for clause_text in _split_by_site(sentence, sentence_sites):
                 start = sentence.find(clause_text, cursor)
                 cursor = start + len(clause_text)
                 sites = [m for m in sentence_sites if start <= m.start < cursor]
+                sites = [
+                    m
+                    for m in sites
+                    if not _speaks(sentence, m) and not _locates(sentence, m, sites)
+                ]
                 if not sites and last_site is not None:
                     same = SAME_SITE_RE.search(clause_text)
                     if same:
                         sites = [SiteMatch(last_site.site, same.group(0), start + same.start())]
+                    else:
+                        sites = _refer_site(THE_BASE_RE.search(clause_text), named, order, start)
+                        sites = [
+                            m
+                            for m in sites
+                            if not _speaks(sentence, m) and not _locates(sentence, m, sites)
+                        ]
                 if sites:
                     last_site = sites[-1]
-                clause = _read_clause(clause_text, sentence, sites, published, vocab)
+                    named += [(order, m) for m in sites]
+                elif (
+                    OTHER_PLACE_RE.search(clause_text)
+                    and not US_SITE_RE.search(clause_text)
+                    and not US_FORCES_RE.search(clause_text)
+                ):
+                    # "rockets struck a military camp at Bashiqa": another place; "the camp"
+                    # after it is that one, and the attack there is none of ours.
+                    last_site = None
+                    if vocab.attack.search(clause_text):
+                        touched = last = None
+                        continue
+                kept, negative = _split_negative(
+                    clause_text, [m.start - start for m in sites], vocab
+                )
+                if negative is None and kept != [(0, len(clause_text))]:
+                    # Read the clause without its parts about a US strike (or a threat ...).
+                    sites = [m for m in sites if any(a <= m.start - start < b for a, b in kept)]
+                    clause_text = " ".join(clause_text[a:b].strip(" ,") for a, b in kept)
+                clause = _read_clause(clause_text, sentence, sites, published, vocab, narrative)
+                clause.negative = negative
+                last_toll = _share_toll(clause, last_toll)
                 if clause.date is None and SAME_DAY_RE.search(clause_text):
                     clause.date = narrative  # "two drone attacks took place the same day"
                 if clause.date is None:
@@ -381,10 +819,21 @@ def extract_events(
                 carried_date = clause.date
                 if clause.date is not None:
                     narrative = clause.date  # "The answer came on Sunday ... Hours later, rockets"
+                    narrative_at = (paragraph_no, order)
                 if clause.negative:
                     touched = None
                     last = None
+                    negative_before = True
                     continue
+                if negative_before and not clause.sites and not clause.is_attack:
+                    # "... was killed in the American strikes, while the government said one
+                    # of its soldiers died": the strike's toll goes on.
+                    continue
+                if BLANKET_ZERO_RE.search(clause.text) and clause.killed and clause.wounded:
+                    blanket.append(clause.date)  # "none of the attacks caused casualties"
+                if clause.sites and not clause.is_attack:
+                    # "..., and five on Erbil": the verb of the salvo is in the clause before.
+                    clause.is_attack = any(_munitions_share(sentence, m) for m in clause.sites)
                 generic = clause.habitual and (
                     clause.date is None or clause.date.precision != "day"
                 )
@@ -393,25 +842,61 @@ def extract_events(
                         # "Drones hit al-Tanf and Ain al-Asad, wounding 24": one figure for two
                         # sites cannot be split, so neither event gets it.
                         clause.munitions = clause.killed = clause.wounded = None
+                    shared: list[_Draft] = []
+                    whole = clause.munitions
                     for match in clause.sites:
+                        # "22 missiles fell: 17 of them on Ain al-Asad ... and five on Erbil"
+                        clause.munitions = _munitions_share(sentence, match) or whole
                         draft = _find_draft(drafts, match.site, clause.date)
+                        if generic:
+                            # "Rockets fall on the base every week, usually harmlessly" says
+                            # nothing of this attack.
+                            continue
                         if draft is None and not generic:
                             # "A drone struck a US outpost ... The drone hit Tower 22": the site
                             # named later belongs to the event opened without one.
-                            draft = _siteless_draft(drafts, clause.date)
+                            draft = _siteless_draft(drafts, clause.date, match.site)
                             if draft is not None:
                                 draft.site, draft.location_text = match.site, match.text
                         if draft is None:
                             if generic:
                                 continue
                             if clause.date is None and order > LEAD_SENTENCES:
-                                continue
+                                # The story goes on in the same paragraph, or the sentence
+                                # just before gave the date.
+                                if narrative is None or not (
+                                    narrative_at == (paragraph_no, order - 1)
+                                    or (
+                                        narrative_at[0] == paragraph_no
+                                        and order - narrative_at[1] <= THE_BASE_REACH
+                                    )
+                                ):
+                                    continue
+                                # "On Thursday it was the turn of Conoco. Three drones were
+                                # fired at the base there": the date of the sentence before.
+                                clause.date = narrative
                             draft = _Draft(
                                 match.site, match.text, clause.date, order, context, narrative
                             )
+                            draft.by_town = match.via_town and match.site.kind in BASE_KINDS
                             drafts.append(draft)
+                        elif not match.via_town:
+                            draft.by_town = False  # named outright now
                         draft.add(clause)
                         touched = draft
+                        shared.append(draft)
+                    group = shared if len(shared) > 1 else []
+                elif (
+                    len(clause.sites) == 1
+                    and (unnamed := _unnamed(touched or last, drafts, order)) is not None
+                    and IDENTIFY_RE.search(clause.text)
+                    and _country_fits(unnamed, clause.sites[0].site)
+                ):
+                    # "A drone struck a US outpost in Jordan ... The outpost, known as Tower 22,"
+                    target = unnamed
+                    target.site, target.location_text = clause.sites[0].site, clause.sites[0].text
+                    target.add(clause, weak=True)
+                    touched = target
                 elif (
                     clause.is_attack
                     and clause.date is not None
@@ -423,6 +908,21 @@ def extract_events(
                     for draft in (d for d in drafts if d.date is None):
                         draft.add(clause)
                         touched = draft
+                elif (
+                    clause.is_attack
+                    and not clause.habitual
+                    and us_story
+                    and (counted := COUNTED_BASES_RE.search(clause.text)) is not None
+                    and (clause.date is not None or narrative_at[1] >= order - 1)
+                ):
+                    # "In north-eastern Syria, two bases came under fire": an attack of the
+                    # story's day at places it does not name.
+                    draft = _Draft(
+                        None, _place(clause.text, counted), clause.date or narrative, order, context
+                    )
+                    drafts.append(draft)
+                    draft.add(clause)
+                    touched = draft
                 elif clause.is_attack and clause.date is not None:
                     draft = next(
                         (
@@ -434,28 +934,150 @@ def extract_events(
                         ),
                         None,
                     )
-                    if draft is None and clause.us_site_text and not generic:
+                    if draft is None and clause.us_site_text and not clause.habitual:
                         draft = _Draft(None, clause.us_site_text, clause.date, order, context)
                         drafts.append(draft)
                     if draft is not None:
                         draft.add(clause)
                         touched = draft
-                elif clause.is_attack and (clause.definite or clause.has_details) and not generic:
+                    elif order <= LEAD_SENTENCES and not drafts and not generic:
+                        # '"We were hit by three drones last night. ..." an official at the
+                        # base at Erbil airport said': the place comes in the next sentence.
+                        pending.append(clause)
+                elif len(clause.sites) == 1 and clause.has_details and not generic:
+                    # "One US service member at Conoco was treated for a minor injury": a detail
+                    # of the attack at the site it names.
+                    draft = _find_draft(drafts, clause.sites[0].site, clause.date)
+                    if draft is not None:
+                        draft.add(clause, weak=True)
+                        touched = draft
+                elif clause.date is None and EARLIER_ATTACK_RE.search(clause.text):
+                    # "The earlier attack killed two Americans": another attack than this one.
+                    touched = None
+                elif ((clause.is_attack and clause.definite) or clause.has_details) and not generic:
                     # The event this sentence already spoke of, else the previous sentence's.
-                    target = touched or last or _only(drafts)
-                    if target is not None:
+                    target = touched or last or _main(drafts)
+                    if target is not None and target in group:
+                        # "Missiles hit Ain al-Asad and Erbil; no one was killed, but 100 were
+                        # hurt": only "none" can be said of each of them.
+                        for draft in group:
+                            draft.add(_zero_only(clause), weak=True)
+                    elif target is not None:
                         target.add(clause, weak=True)
-                        touched = target
-                elif clause.has_details and not generic and (touched or last or _only(drafts)):
-                    target = touched or last or _only(drafts)
-                    target.add(clause, weak=True)
-                    touched = target
+                    elif order <= LEAD_SENTENCES and not drafts:
+                        # "Drone kills three US soldiers" (headline) before the text names the
+                        # place: the figures wait for the lead's event.
+                        pending.append(clause)
+                    elif _zero_only(clause) == clause and clause.killed and clause.wounded:
+                        # "Three bases were attacked ... There were no injuries": of them all.
+                        blanket.append(narrative)
+                    touched = target or touched
+            if pending and len(drafts) == 1:
+                for clause in pending:
+                    drafts[0].add(clause, weak=True)
+                pending = []
+            if touched is not None and touched.date in (None, narrative):
+                narrative_at = (paragraph_no, order)  # the story of that day goes on
             last = touched
+            if touched is None or touched not in group:
+                group = []
             recent_types.append(sentence_types)
 
-    drafts = _fold_siteless(drafts, today)
+    for when in blanket:
+        for draft in drafts:
+            if draft.killed is None and draft.wounded is None and _dates_meet(draft.date, when):
+                draft.killed = draft.wounded = Casualties(0, 0)
+    drafts = _fold_town(_fold_contained(_fold_siteless(drafts, today), today), today)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]
+
+
+def _contains(match: SiteMatch, sites: list[SiteMatch]) -> bool:
+    """Return True if the site is the airport or zone that holds another site named with it
+    ("drones approached Baghdad airport, where the Victory base hosts US forces")."""
+    rank = CONTAINER_RANK.get(match.site.kind, 0)
+    return any(
+        CONTAINER_RANK.get(other.site.kind, 0) < rank
+        and distance_km(match.site, other.site) <= CONTAINED_KM
+        for other in sites
+        if other.site.id != match.site.id
+    )
+
+
+def _locates(sentence: str, match: SiteMatch, sites: list[SiteMatch]) -> bool:
+    """Return True if the site only says where another one named just before it lies ("the US
+    embassy compound in Baghdad's Green Zone", "Victory base near Baghdad airport")."""
+    for other in sites:
+        end = other.start + len(other.text)
+        if other is match or end > match.start:
+            continue
+        between = sentence[end : match.start]
+        if LOCATIVE_RE.fullmatch(between):
+            return True
+    return False
+
+
+def _speaks(sentence: str, match: SiteMatch) -> bool:
+    """Return True if the site is the one speaking ("the US embassy condemned ...")."""
+    after = sentence[match.start + len(match.text) :]
+    before = sentence[max(0, match.start - 40) : match.start]
+    return bool(SPEAKER_RE.match(after.lstrip(" ,"))) and not SPEAKER_BEFORE_RE.search(before)
+
+
+def _refer_site(
+    the: re.Match[str] | None, named: list[tuple[int, SiteMatch]], order: int, offset: int
+) -> list[SiteMatch]:
+    """Return the site "the base" / "the embassy" stands for: the latest named one of its kind
+    (a base within the last two sentences), or nothing."""
+    if the is None:
+        return []
+    noun = the.group("noun").lower()
+    kinds = NOUN_KINDS.get(noun, BASE_KINDS)
+    for said, match in reversed(named):
+        if noun in NOUN_KINDS and noun != "compound":
+            pass  # a mission is one per article: any distance
+        elif order - said > THE_BASE_REACH:
+            break
+        if match.site.kind in kinds:
+            return [SiteMatch(match.site, the.group(0), offset + the.start())]
+        if noun not in NOUN_KINDS:
+            break  # "the base" is the site named last, or none
+    return []
+
+
+def _split_by_site(sentence: str, sites: list[SiteMatch]) -> list[str]:
+    """Return the sentence's clauses, a clause cut further where its parts name different sites.
+
+    "A drone was downed at the embassy early on Monday, hours after a rocket struck near
+    Baghdad airport": two acts, each with its own site, weapon and figures.
+    """
+    clauses: list[str] = []
+    cursor = 0
+    for clause in split_clauses(sentence):
+        start = sentence.find(clause, cursor)
+        cursor = start + len(clause)
+        inside = [m.start - start for m in sites if start <= m.start < cursor]
+        if len(inside) < 2:
+            clauses.append(clause)
+            continue
+        bounds = [0, *(_cut(m) for m in SEGMENT_RE.finditer(clause)), len(clause)]
+        parts = [(a, b) for a, b in pairwise(bounds) if b > a]
+        named = [p for p in parts if any(p[0] <= at < p[1] for at in inside)]
+        if len(named) < 2:
+            clauses.append(clause)
+            continue
+        # Parts before the first named one (a dateline) stay with it; later unnamed parts stay
+        # with the part before them.
+        cuts = [0] + [a for a, _ in named[1:]] + [len(clause)]
+        clauses += [clause[a:b] for a, b in pairwise(cuts) if b > a]
+    return clauses
+
+
+def _main(drafts: list[_Draft]) -> _Draft | None:
+    """Return the article's main event: its only one, else the one its lead reported (later
+    paragraphs' figures are of the news, not of the history recalled after it)."""
+    lead = [d for d in drafts if d.order <= LEAD_SENTENCES]
+    return _only(drafts) or (lead[0] if len(lead) == 1 else None)
 
 
 def _only(drafts: list[_Draft]) -> _Draft | None:
@@ -468,12 +1090,28 @@ def _lead_span(today: date) -> DateSpan:
     return DateSpan(today - timedelta(days=1), today, "range", "")
 
 
-def _siteless_draft(drafts: list[_Draft], when: DateSpan | None) -> _Draft | None:
-    """Return the newest event still without a site whose date can match, or None."""
+def _siteless_draft(drafts: list[_Draft], when: DateSpan | None, site: Site) -> _Draft | None:
+    """Return the newest event still without a site whose date and country can match."""
     for draft in reversed(drafts):
-        if draft.site is None and _dates_meet(draft.date, when):
+        if draft.site is None and _dates_meet(draft.date, when) and _country_fits(draft, site):
             return draft
     return None
+
+
+def _unnamed(near: _Draft | None, drafts: list[_Draft], order: int) -> _Draft | None:
+    """Return the event without a site the text reported just before (within two sentences)."""
+    if near is not None:
+        return near if near.site is None else None
+    if drafts and drafts[-1].site is None and order - drafts[-1].order <= THE_BASE_REACH:
+        return drafts[-1]
+    return None
+
+
+def _country_fits(draft: _Draft, site: Site) -> bool:
+    """Return False if the event's first sentence places it in countries other than the site's."""
+    said = draft.evidence[0] if draft.evidence else draft.location_text
+    named = {code for code, pattern in COUNTRY_RES.items() if pattern.search(said)}
+    return not named or site.country in named
 
 
 def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
@@ -481,24 +1119,82 @@ def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
     _undated = _lead_span(today)
     kept = [d for d in drafts if d.site is not None]
     for draft in (d for d in drafts if d.site is None):
-        matches = [d for d in kept if _dates_meet(d.date or _undated, draft.date or _undated)]
+        matches = [
+            d
+            for d in kept
+            if _dates_meet(d.date or _undated, draft.date or _undated)
+            and d.site is not None
+            and _country_fits(draft, d.site)
+        ]
         if len(matches) != 1:
             kept.append(draft)
             continue
-        target = matches[0]
-        for sentence in draft.evidence:
-            if sentence not in target.evidence:
-                target.evidence.append(sentence)
-        target.types += [t for t in draft.types if t not in target.types]
-        target.munitions = target.munitions or draft.munitions
-        target.outcome = target.outcome or draft.outcome
-        target.killed = _merge_casualties(target.killed, draft.killed)
-        target.wounded = _merge_casualties(target.wounded, draft.wounded)
-        target.perpetrator = _merge_perpetrator(target.perpetrator, draft.perpetrator)
-        target.order = min(target.order, draft.order)
-        if draft.date and (target.date is None or target.date.precision != "day"):
-            target.date = draft.date
+        _merge_into(matches[0], draft)
     return kept
+
+
+def _fold_town(drafts: list[_Draft], today: date) -> list[_Draft]:
+    """Merge an event whose site is only "the base in that town" into the one event at a site
+    in the same town that the text names outright, on the same dates ("missiles fired on Erbil"
+    ... "the area around the US consulate was struck")."""
+    _undated = _lead_span(today)
+    kept: list[_Draft] = []
+    for draft in drafts:
+        named = [
+            d
+            for d in drafts
+            if draft.by_town
+            and d is not draft
+            and not d.by_town
+            and d.site is not None
+            and draft.site is not None
+            and d.site.town == draft.site.town
+            and _dates_meet(d.date or _undated, draft.date or _undated)
+        ]
+        if len(named) == 1:
+            _merge_into(named[0], draft)
+        else:
+            kept.append(draft)
+    return kept
+
+
+def _fold_contained(drafts: list[_Draft], today: date) -> list[_Draft]:
+    """Merge an event at an airport or zone into the one at a site it holds on the same dates
+    ("Rockets hit Baghdad airport" ... "the Victory base there")."""
+    _undated = _lead_span(today)
+    kept: list[_Draft] = []
+    for draft in drafts:
+        rank = CONTAINER_RANK.get(draft.site.kind, 0) if draft.site else 0
+        inner = [
+            d
+            for d in drafts
+            if rank
+            and d.site is not None
+            and CONTAINER_RANK.get(d.site.kind, 0) < rank
+            and distance_km(d.site, draft.site) <= CONTAINED_KM
+            and _dates_meet(d.date or _undated, draft.date or _undated)
+        ]
+        if len(inner) == 1:
+            _merge_into(inner[0], draft)
+        else:
+            kept.append(draft)
+    return kept
+
+
+def _merge_into(target: _Draft, draft: _Draft) -> None:
+    """Add what one draft holds to another that reports the same attack."""
+    for sentence in draft.evidence:
+        if sentence not in target.evidence:
+            target.evidence.append(sentence)
+    target.types += [t for t in draft.types if t not in target.types]
+    target.munitions = target.munitions or draft.munitions
+    target.outcome = target.outcome or draft.outcome
+    target.killed = _merge_casualties(target.killed, draft.killed)
+    target.wounded = _merge_casualties(target.wounded, draft.wounded)
+    target.perpetrator = _merge_perpetrator(target.perpetrator, draft.perpetrator)
+    target.order = min(target.order, draft.order)
+    if draft.date and (target.date is None or target.date.precision != "day"):
+        target.date = draft.date
 
 
 def _find_draft(drafts: list[_Draft], site: Site, when: DateSpan | None) -> _Draft | None:
@@ -511,6 +1207,12 @@ def _find_draft(drafts: list[_Draft], site: Site, when: DateSpan | None) -> _Dra
         if draft.date.precision == when.precision and _dates_meet(draft.date, when):
             return draft
         if when.precision == "month" and draft.date.precision != "month":
+            continue
+        if when.precision == "range" and draft.date.precision == "day":
+            # "last week" holds Monday's attack only if Monday falls inside it: a range is
+            # already as wide as the words allow.
+            if when.start <= draft.date.start <= when.end:
+                return draft
             continue
         if _dates_meet(draft.date, when) and when.precision != "month":
             return draft

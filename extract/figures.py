@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from extract.model import Casualties, Munitions
 
-__all__ = ["CasualtyFigures", "find_casualties", "find_munitions", "parse_number"]
+__all__ = [
+    "PEOPLE_SHARE_RE",
+    "VAGUE_US_RE",
+    "CasualtyFigures",
+    "find_casualties",
+    "find_munitions",
+    "find_us_share",
+    "parse_number",
+]
 
 NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -26,8 +34,14 @@ _WORD_NUM = (
 NUM = rf"(?:\d{{1,4}}|{_WORD_NUM})"
 QUALIFIER = r"(?P<q>at least|more than|over|up to|nearly|almost|about|around|some|roughly|approximately|as many as|fewer than|less than)\s+"
 MUNITION_RE = re.compile(
-    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>{NUM})(?:\s*(?:to|or|-|–)\s*(?P<n2>{NUM}))?\s+"
-    r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b)[\w-]+\s+){0,2}?"
+    rf"(?<![\w-])(?:{QUALIFIER})?(?:between\s+)?(?P<n>{NUM})(?:\s*(?:to|or|and|-|–)\s*(?P<n2>{NUM}))?\s+"
+    # "three of the rockets": part of a salvo, so at least that many.
+    r"(?:(?P<of>of\s+(?:the|those|these)\s+)|of\s+(?:its|their)\s+)?"
+    # "a day after rockets hit": words of time or place between a count and a weapon break it.
+    r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b|days?\b|weeks?\b|"
+    r"months?\b|years?\b|hours?\b|minutes?\b|times?\b|after\b|before\b|since\b|later\b|ago\b|"
+    r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b|first\b|second\b|third\b|fourth\b|"
+    r"fifth\b|final\b|last\b|further\b)[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
     r"|shells|UAVs?|rounds)\b(?!\s+(?:attacks?|strikes?|fire\b|launchers?|sites?|salvos?|barrages?))",
     re.IGNORECASE,
@@ -37,32 +51,61 @@ PEOPLE = (
     r"civilians?|people|persons?|members?|guards?|marines?|sailors?|airmen|fighters?|staff(?:ers)?|"
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
     r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis|"
-    r"filipinos|syrians|kurds|americans)(?!\w)"
+    r"filipinos|syrians|kurds|americans?|reservists?|interpreters?|linguists?|commandos?|women|men|"
+    r"boys|girls|medics?|doctors?|nurses?|pilots?|engineers?)(?!\w)"
 )
 NATIONALITY = (
     r"(?:U\.?S\.?|American|British|U\.?K\.?|Iraqi|Syrian|Kurdish|Jordanian|coalition|Filipino|"
     r"foreign|civilian|Italian|Spanish|French|German|Australian|Polish|Danish|Norwegian|Dutch|"
     r"Canadian|local|private|security|defen[cs]e|military|army|Peshmerga|SDF)"
 )
-US_RE = re.compile(r"\b(?:U\.?S\.?|American|Americans)\b")
+# Nationalities that say a person is not a US citizen (not "Kurdish" or "SDF", which may be).
+FOREIGN_RE = re.compile(
+    r"\b(?:Iraqis?|British|Britons?|Filipinos?|Turkish|Syrians?|Jordanians?|Italians?|Spanish|"
+    r"French|German|Australians?|Polish|Danish|Norwegian|Dutch|Canadians?|Nepal(?:i|ese)|Indians?|"
+    r"Pakistanis?)\b",
+    re.IGNORECASE,
+)
+US_RE = re.compile(r"(?<!non-)\b(?:U\.?S\.?|American|Americans)\b")
+# "killed three coalition members - two Americans and a Briton": the US share in an aside.
+US_SHARE_RE = re.compile(
+    rf"\s*(?:,\s*including|\s[-–—]|\(|:)\s*(?:including\s+)?(?P<n>{NUM})\s+(?:of them\s+)?"
+    r"(?:\w+\s+)?(?:U\.?S\.?|Americans?)\b",
+    re.IGNORECASE,
+)
 # "two American troops", "an American civilian contractor", "34 others"
-GROUP = rf"(?:{QUALIFIER})?(?P<n>{NUM})\s+(?P<who>(?:(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE})"
+# Not "a number of citizens" (no count) nor "one of its members" (the attackers' own dead).
+GROUP = (
+    rf"(?<![\w-])(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM})\s+"
+    r"(?!(?:number|group|handful|few|lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
+    r"militants|attackers)['’]?s?)\b)"
+    rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}"
+    rf"(?:\s+{PEOPLE})?)"
+)
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
 KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
-WOUND = r"(?:wounded|wounding|wounds|injured|injuring|injuries|injures|hurt|hurting|casualties|traumatic brain injur(?:y|ies)|TBI)"
+WOUND = r"(?:wounded|wounding|wounds|injured|injuring|injuries|injures|hurt|hurting|casualties|(?:traumatic )?brain injur(?:y|ies)|TBI)"
 AFTER_VERB_RE = re.compile(
-    rf"\b(?P<verb>{KILL}|{WOUND})\s+(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+|\s+as well as\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)",
+    # "caused minor injuries to two US service members", "the death of a US contractor"
+    rf"\b(?P<verb>{KILL}|{WOUND})\s+(?:(?:to|of|among)\s+)?(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+|\s+as well as\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)",
     re.IGNORECASE,
 )
 BEFORE_VERB_RE = re.compile(
     rf"(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)"
-    rf"\s+(?:\w+\s+){{0,3}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
-    rf"(?:\s+(?:for\s+|from\s+|with\s+)?(?:minor\s+|mild\s+|serious\s+)?(?P<verb2>{WOUND}|injur\w*|wounds|concussions?))?",
+    # "The interpreter, who worked for a US contractor, was killed": an aside between the two.
+    rf"(?:\s*,[^,;]{{1,100}},)?\s+(?:\w+\s+){{0,4}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
+    rf"(?:\s+(?:for\s+|from\s+|with\s+)?(?:an?\s+)?(?:minor\s+|mild\s+|serious\s+)?(?P<verb2>{WOUND}|injur\w*|wounds|concussions?))?",
     re.IGNORECASE,
 )
 BARE_COUNT_RE = re.compile(
     rf"(?<![\w-])(?<!no )(?<!No )(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+"
     rf"(?:more\s+|others?\s+)?(?:were\s+|was\s+)?(?:\w+ly\s+)?(?P<verb>{KILL}|{WOUND})\b",
+    re.IGNORECASE,
+)
+# "killing two and wounding five"
+AFTER_BARE_RE = re.compile(
+    rf"\b(?P<verb>killing|wounding|injuring|killed|wounded|injured)\s+(?:{QUALIFIER})?"
+    rf"(?P<n>\d{{1,4}}|{_WORD_NUM})(?=\s*(?:[,.;]|and\b|or\b|$|(?:more|other|including)\b))",
     re.IGNORECASE,
 )
 # "left 20 Americans with minor injuries"
@@ -77,6 +120,33 @@ RISEN_RE = re.compile(
     rf"increased|grown|jumped|reached|now stands at|stood at) (?:to )?(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b",
     re.IGNORECASE,
 )
+# "put the number injured in the attack at eight"
+NUMBER_AT_RE = re.compile(
+    rf"\bnumber\s+(?:of\s+(?:\w+\s+)?)?(?P<verb>{KILL}|{WOUND})\b[^.;]{{0,80}}?\bat\s+"
+    rf"(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b",
+    re.IGNORECASE,
+)
+# "Twenty of them were at al-Tanf", "The remaining four were at Ain al-Asad": a site's share
+# of a casualty figure given before.
+PEOPLE_SHARE_RE = re.compile(
+    rf"\b(?:(?P<n>{NUM})\s+of\s+(?:them|those|the\s+(?:\w+\s+)?(?:wounded|injured|dead|killed))|"
+    rf"(?:the|all)\s+(?:remaining|other)\s+(?P<n2>{NUM}))\s+(?:were|was)\s+(?:\w+\s+)?(?:at|in|on)\b",
+    re.IGNORECASE,
+)
+# "A number of US personnel are being evaluated for brain injuries": a US toll with no count,
+# so no total can be known.
+VAGUE_US_RE = re.compile(
+    rf"\b(?:a number of|several|some|many|dozens of|scores of|a few|an unknown number of)\s+"
+    rf"(?:(?:U\.?S\.?|American|coalition)\s+)(?:[\w-]+\s+)?{PEOPLE}[^.;]{{0,60}}?"
+    rf"(?:{WOUND}|{KILL}|evaluat\w+|treated|injur\w*)",
+    re.IGNORECASE,
+)
+# "The interpreter, who worked for a US contractor, was killed": one person, named by role.
+SINGLE_RE = re.compile(
+    rf"\b(?:the|an?|one)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})(?:\s*,[^,;]{{1,100}},)?\s+"
+    r"(?:was|had been|has been)\s+(?:\w+ly\s+)?(?P<verb>killed|wounded|injured|hurt)\b",
+    re.IGNORECASE,
+)
 # "three US troops among five wounded"
 AMONG_RE = re.compile(
     rf"(?<![\w-])(?P<us>{NUM})\s+(?:U\.?S\.?|American)\s+(?:\w+\s+)?{PEOPLE}\s+(?:were\s+)?among\s+"
@@ -85,25 +155,64 @@ AMONG_RE = re.compile(
     re.IGNORECASE,
 )
 INCLUDING_US_RE = re.compile(
-    rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|American)\b", re.IGNORECASE
+    rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|Americans?)\b", re.IGNORECASE
 )
 ZERO_RE = re.compile(
-    r"\bno (?:immediate )?(?:reports? of )?(?:casualties|injuries|deaths|fatalities|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
+    r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:casualties|injuries|deaths|fatalities)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
     r"|\bnobody (?:was )?(?:hurt|injured|killed)"
-    r"|\bwithout (?:causing )?(?:any )?(?:casualties|injuries)"
+    r"|\bwithout (?:causing )?(?:any )?(?:(?:human|material|human or material) )?(?:casualties|injuries|losses|loss of life)"
+    r"|\bno (?:human )?(?:losses|loss of life)"
     r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injuries)"
     r"|\bneither\b.{0,40}\bcasualties"
     r"|\bcaused no (?:casualties|injuries)"
-    r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)"
+    r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\bcasualty[- ]free\b"
     r"|\bnone of (?:the |those |these )?(?:attacks|strikes|them|which) (?:caused|resulted in|produced) (?:any )?(?:casualties|injuries)"
     r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)",
     re.IGNORECASE,
 )
-US_ZERO_RE = re.compile(
-    r"\bno (?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)",
+# "Two of them were Americans", "none of the wounded was a US citizen": the US share of the
+# figure the text gave last; "he was not an American" of a single casualty.
+SHARE_RE = re.compile(
+    rf"\b(?P<n>{NUM}|all|none|neither|both)\s+of\s+(?:them|those|these|the\s+(?:\w+\s+)?"
+    r"(?:wounded|injured|dead|killed|casualties|victims|contractors|troops|personnel))\s+"
+    r"(?:(?:was|were|are|is)\s+)?(?:also\s+)?(?:an?\s+)?(?:U\.?S\.?|Americans?)\b",
     re.IGNORECASE,
 )
+NOT_US_RE = re.compile(
+    r"\b(?:not|none of them) (?:an? )?(?:American|U\.?S\.? (?:citizen|national|service member))",
+    re.IGNORECASE,
+)
+US_ZERO_RE = re.compile(
+    r"\bno (?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)"
+    r"|\bno (?:immediate )?(?:injuries|casualties) (?:among|to|for) (?:our|U\.?S\.?|American|the "
+    r"American|US-led) (?:\w+ )?(?:service members|troops|personnel|forces|soldiers)",
+    re.IGNORECASE,
+)
+
+
+def find_us_share(clause: str) -> tuple[int | None, bool, str | None] | None:
+    """Return the US share the clause gives of a figure already stated, or None.
+
+    "two of them were Americans" -> (2, False, None); "all of the wounded ..." -> (None, False,
+    "wounded"), the whole figure; "he was not an American" -> (0, True, None), of one person.
+    """
+    if " of " not in clause and "not " not in clause:
+        return None  # the cheap test first: most clauses give no share
+    m = SHARE_RE.search(clause)
+    if m:
+        word = m.group("n").lower()
+        of = re.search(rf"\b(?:{KILL})\b|\b(?P<w>{WOUND})\b", m.group(0), re.IGNORECASE)
+        kind = None if of is None else ("wounded" if of.group("w") else "killed")
+        if word in ("none", "neither"):
+            return 0, False, kind
+        if word in ("all", "both"):
+            return None, False, kind
+        n = parse_number(word)
+        return (n, False, kind) if n is not None else None
+    if NOT_US_RE.search(clause):
+        return 0, True, None
+    return None
 
 
 def parse_number(word: str) -> int | None:
@@ -128,7 +237,7 @@ def _bounds(qualifier: str | None, n: int, n2: int | None) -> tuple[int | None, 
         return (min(n, n2), max(n, n2))
     if q in ("more than", "over"):
         return (n + 1, None)
-    if q in ("at least", "some"):
+    if q == "at least":
         return (n, None)
     if q in ("up to", "as many as"):
         return (None, n)
@@ -145,6 +254,10 @@ def find_munitions(clause: str) -> Munitions | None:
             continue
         n2 = parse_number(m.group("n2")) if m.group("n2") else None
         low, high = _bounds(m.group("q"), n, n2)
+        if m.group("of") and n2 is None and high == n:
+            if n == 1:
+                continue  # "one of the rockets killed ...": one of a salvo, not its size
+            high = None
         return Munitions(low, high)
     return None
 
@@ -166,6 +279,7 @@ def _count_groups(text: str) -> tuple[int, int | None]:
     """Return (total, us) over the groups listed in ``text`` ("two US troops and one Briton")."""
     total, us = 0, 0
     any_us = False
+    groups = foreign = 0
     for group in GROUP_RE.finditer(text):
         n = parse_number(group.group("n"))
         if n is None:
@@ -175,7 +289,24 @@ def _count_groups(text: str) -> tuple[int, int | None]:
         if US_RE.search(group.group("who")):
             us += n
             any_us = True
+        elif re.search(r"\bnon-(?:U\.?S\.?|American)", group.group("who"), re.IGNORECASE):
+            any_us = True  # "a non-American contractor": the US share is known, and none
+        else:
+            foreign += int(bool(FOREIGN_RE.search(group.group("who"))))
+        groups += 1
+    if not any_us and groups and foreign == groups:
+        return total, 0  # "an Iraqi contractor was injured": every group is named as not US
     return total, (us if any_us else None)
+
+
+def _aside_us(clause: str, at: int) -> int | None:
+    """Return the US share an aside right after a figure gives ("Nine were injured - eight
+    contractors and one US service member"), or None."""
+    m = re.match(r"\s*(?:[-–—(:]|,\s*including)\s*([^-–—()]{0,120})", clause[at:])
+    if not m:
+        return None
+    total, us = _count_groups(m.group(1))
+    return us if total else None
 
 
 def _kind(verb: str) -> str:
@@ -183,7 +314,7 @@ def _kind(verb: str) -> str:
 
 
 CASUALTY_CUE_RE = re.compile(
-    r"kill|wound|injur|hurt|dead|died|death|casualt|fatalit|harm|brain|TBI|concussion",
+    r"kill|wound|injur|hurt|dead|died|death|casualt|fatalit|harm|brain|TBI|concussion|loss",
     re.IGNORECASE,
 )
 
@@ -199,13 +330,19 @@ def find_casualties(clause: str) -> CasualtyFigures:
         if kind in figures or any(span[0] < e and s < span[1] for s, e in spans):
             return
         spans.append(span)
-        including = INCLUDING_US_RE.search(clause, span[1], span[1] + 60)
+        # "Five people, including two Americans, were wounded" or "..., including two Americans"
+        including = INCLUDING_US_RE.search(clause, span[0], span[1] + 60)
         if including and re.search(
             rf"\b(?:{KILL}|{WOUND})\b", clause[span[1] : including.start()], re.IGNORECASE
         ):
             including = None  # "including" belongs to a later figure
         if including and us is None:
             us = parse_number(including.group("n"))
+        share = US_SHARE_RE.match(clause, span[1])
+        if share and us is None:
+            us = parse_number(share.group("n"))
+        if us is None:
+            us = _aside_us(clause, span[1])
         figures[kind] = Casualties(total, us)
 
     for m in LEFT_WITH_RE.finditer(clause):
@@ -222,6 +359,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
             n = _at_least(n, m.group("q"))
             us = n if US_RE.search(clause[: m.start("n")]) else None
             record(_kind(m.group("verb")), n, us, (m.start("n"), m.end("n")))
+    for m in NUMBER_AT_RE.finditer(clause):
+        n = parse_number(m.group("n"))
+        if n:
+            record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
     for m in AFTER_VERB_RE.finditer(clause):
         total, us = _count_groups(m.group("list"))
         if total:
@@ -235,18 +376,31 @@ def find_casualties(clause: str) -> CasualtyFigures:
         total, us = _count_groups(m.group("list"))
         if total:
             record(_kind(verb), total, us, m.span())
+    for m in AFTER_BARE_RE.finditer(clause):
+        n = parse_number(m.group("n"))
+        if n and m.group("n").lower() not in ("a", "an"):
+            record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
+    for m in SINGLE_RE.finditer(clause):
+        if not re.search(r"s$", m.group("who")) or re.search(r"(?:ss|us)$", m.group("who")):
+            us = 1 if US_RE.search(m.group("who")) else None
+            record(_kind(m.group("verb")), 1, us, m.span())
     for m in BARE_COUNT_RE.finditer(clause):
         n = parse_number(m.group("n"))
         if n and not (m.group("n").isdigit() and len(m.group("n")) == 4):
             record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
 
     if ZERO_RE.search(clause):
-        us_only = bool(US_ZERO_RE.search(clause)) and not re.search(
-            r"\bor (?:Iraqi|coalition)|\bno (?:immediate )?(?:casualties|injuries)",
-            clause,
-            re.IGNORECASE,
-        )
+        # "no injuries among our service members" is the US share only, unless the clause
+        # also says no one at all was hurt.
+        rest = US_ZERO_RE.sub(" ", clause)
+        us_only = rest != clause and not ZERO_RE.search(rest)
         zero = Casualties(None, 0) if us_only else Casualties(0, 0)
+        said = " ".join(m.group(0) for m in ZERO_RE.finditer(clause))
+        # "no one was killed" says nothing of the wounded; "no injuries" means no one was hurt.
+        only_deaths = re.search(KILL, said, re.IGNORECASE) and not re.search(
+            rf"{WOUND}|harm", said, re.IGNORECASE
+        )
         figures.setdefault("killed", zero)
-        figures.setdefault("wounded", zero)
+        if not only_deaths:
+            figures.setdefault("wounded", zero)
     return CasualtyFigures(figures.get("killed"), figures.get("wounded"))

@@ -21,8 +21,11 @@ REQUIRED_KEYS = ("id", "name", "kind", "country", "lat", "lon", "us_presence", "
 BASE_NEAR_TOWN = r"(?:base|air\s?base|airfield|airport|garrison|outpost|camp|facility)"
 BASE_KINDS = frozenset({"base", "air_base", "airport", "outpost"})
 # "the US consulate" in a sentence that names Erbil is the consulate there.
+# ... and so is "the embassy" in a sentence that names Baghdad (not "the embassy of Iran").
 MISSION_RE = re.compile(
-    r"\b(?:U\.?S\.?|American|United States)\s+(?P<kind>consulate|embassy)\b", re.IGNORECASE
+    r"\b(?:(?:U\.?S\.?|American|United States)\s+|the\s+)(?P<kind>consulate|embassy)\b"
+    r"(?!\s+of\b)",
+    re.IGNORECASE,
 )
 
 
@@ -116,12 +119,23 @@ class Gazetteer:
                 + BASE_NEAR_TOWN
                 + r"\s+(?:\w+\s+){0,3}?(?:in|near|outside|at)|(?:fired|launched|aimed)\s+(?:at|on|"
                 r"toward|towards)|(?:attacks?|barrage|salvo|strike)\s+(?:on|against|in)|(?:hit|struck|"
-                r"targeted|targeting)\s+(?:the\s+(?:northern\s+|Kurdish\s+)?city\s+of\s+)?)"
+                r"targeted|targeting)\s+(?:the\s+(?:northern\s+|Kurdish\s+)?city\s+of\s+)?"
+                # "17 of them on Ain al-Asad ... and five on Erbil": a count that fell on a town
+                r"|\b(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+                r"(?:of them\s+)?(?:on|at))"
                 r"\s+(?:the\s+)?(?:city\s+of\s+)?(?P<town>" + town_names + r")\b(?!['’]s?\s+\w)",
                 re.IGNORECASE,
             )
             if self._towns
             else None
+        )
+
+        self._then_town = re.compile(
+            r"(?:\s+(?:air\s?base|base|airbase|airfield))?(?:\s*,\s*|\s+and\s+|\s+or\s+)"
+            r"(?:(?:at|on|in)\s+)?(?:the\s+)?(?:city\s+of\s+)?(?P<town>"
+            + (town_names or "(?!)")
+            + r")\b(?!['’]s?\s+\w)(?!\s+(?:province|governorate|region))",
+            re.IGNORECASE,
         )
 
     def __len__(self) -> int:
@@ -138,11 +152,30 @@ class Gazetteer:
         """Return the site whose id, name or alias is exactly ``name`` (any case), or None."""
         return self.sites.get(name) or self._lookup.get(_name_key(name))
 
-    def find_sites(self, sentence: str, on: date | None = None) -> list[SiteMatch]:
+    def mission_towns(self, sentence: str, on: date | None = None) -> list[str]:
+        """Return the towns the sentence names ("BAGHDAD - ...") that had a US mission open
+        on ``on`` (Damascus, closed in 2012, is no such town in 2022)."""
+        if not self._mission_towns:
+            return []
+        towns = [m.group("town").lower() for m in self._mission_towns.finditer(sentence)]
+        return [
+            t
+            for t in towns
+            if on is None
+            or any(
+                site.hosted_us(on, on) for (_, town), site in self._missions.items() if town == t
+            )
+        ]
+
+    def find_sites(
+        self, sentence: str, on: date | None = None, towns: tuple[str, ...] = ()
+    ) -> list[SiteMatch]:
         """Return the sites named in the sentence, in order, each once.
 
         "A base near Kirkuk" stands for the one base in that town that hosted US personnel in
         the 60 days up to ``on`` (the publication date); with two such bases it names none.
+        "The US embassy" is the one in the town the sentence names, else in the last of
+        ``towns`` (those the article named before, as in its dateline).
         """
         found: list[SiteMatch] = []
         seen: set[str] = set()
@@ -152,7 +185,14 @@ class Gazetteer:
                 seen.add(site.id)
                 found.append(SiteMatch(site, m.group(0), m.start()))
         if self._town_pattern:
-            for m in self._town_pattern.finditer(sentence):
+            # "missiles fired at Ain al-Asad and Erbil": a town coordinated with a named site is
+            # a target too.
+            after = [
+                m
+                for f in list(found)
+                if (m := self._then_town.match(sentence, f.start + len(f.text))) is not None
+            ]
+            for m in [*self._town_pattern.finditer(sentence), *after]:
                 candidates = self._towns[m.group("town").lower()]
                 if on is not None:
                     from datetime import timedelta
@@ -163,7 +203,7 @@ class Gazetteer:
                 site = candidates[0]
                 if site.id not in seen:
                     seen.add(site.id)
-                    found.append(SiteMatch(site, m.group(0), m.start(), via_town=True))
+                    found.append(SiteMatch(site, m.group("town"), m.start("town"), via_town=True))
         if self._mission_towns:
             for m in MISSION_RE.finditer(sentence):
                 # "Missiles fired at Erbil ... the US consulate was the target": the mission,
@@ -179,10 +219,12 @@ class Gazetteer:
                     )
                 ]
                 kind = m.group("kind").lower()
-                towns = {t.group("town").lower() for t in self._mission_towns.finditer(sentence)}
+                here = {t.group("town").lower() for t in self._mission_towns.finditer(sentence)}
                 sites_here = [
-                    self._missions[(kind, t)] for t in towns if (kind, t) in self._missions
+                    self._missions[(kind, t)] for t in here if (kind, t) in self._missions
                 ]
+                if not here and towns and (kind, towns[-1].lower()) in self._missions:
+                    sites_here = [self._missions[(kind, towns[-1].lower())]]
                 if len(sites_here) == 1 and sites_here[0].id not in seen:
                     seen.add(sites_here[0].id)
                     found.append(SiteMatch(sites_here[0], m.group(0), m.start(), via_town=True))

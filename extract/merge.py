@@ -124,14 +124,23 @@ def _match_score(event: Event, incident: Incident) -> tuple[int, ...]:
 
 def _told_apart(event: Event, incident: Incident, source_url: str | None) -> bool:
     """Return True if the same article already reports this incident at a site more than
-    APART_KM away: one article naming two such sites is reporting two attacks. Closer sites
-    (the US Embassy inside the Green Zone, the Baghdad airport complex) are one place."""
+    APART_KM away, or at the same place on another day: one article naming two such sites
+    or days is reporting two attacks. Closer sites (the US Embassy inside the Green Zone, the
+    Baghdad airport complex) are one place."""
     if source_url is None or event.site is None:
         return False
     return any(
         r.source.url == source_url
         and r.event.site is not None
-        and distance_km(r.event.site, event.site) > APART_KM
+        and (
+            distance_km(r.event.site, event.site) > APART_KM
+            # The same article giving two different days at one place reports two attacks
+            # ("drones hit the base on Wednesday and again on Thursday").
+            or (
+                r.event.date_precision == event.date_precision == "day"
+                and r.event.date_start != event.date_start
+            )
+        )
         for r in incident.reports
     )
 

@@ -58,6 +58,11 @@ SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z
 # Clauses split where a comma or semicolon starts a new main clause.
 CLAUSE_RE = re.compile(r";\s+|,\s+(?=(?:and|but|while|whereas|whilst)\s)")
 WHITESPACE_RE = re.compile(r"[ \t\u00a0]+")
+# Words that start a sentence, not a time zone or place ("7 p.m. Baghdad time").
+SENTENCE_START_RE = re.compile(
+    r"(?:The|A|An|It|He|She|They|There|This|That|These|Those|No|We|I|Two|Three|One|Its|His|Her|"
+    r"Their|Several|Some|Most|All|Later|Earlier|Iraqi|US|American)\b"
+)
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -86,7 +91,13 @@ def split_sentences(paragraph: str) -> list[str]:
     for match in SENTENCE_END_RE.finditer(paragraph):
         head = paragraph[start : match.start()]
         last_word = re.search(r"([\w.]+)\.[\"”’')\]]*$", head)
-        if last_word and last_word.group(1).lower() in ABBREVIATIONS:
+        # "... just before 11 a.m. The earlier attack ...": a time can end a sentence.
+        time_ends = (
+            last_word is not None
+            and last_word.group(1).lower() in ("a.m", "p.m")
+            and SENTENCE_START_RE.match(paragraph, match.end()) is not None
+        )
+        if last_word and last_word.group(1).lower() in ABBREVIATIONS and not time_ends:
             continue
         if last_word and len(last_word.group(1)) == 1 and last_word.group(1).isupper():
             continue  # an initial: "Kenneth F. McKenzie"

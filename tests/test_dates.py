@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from extract.dates import find_date
+from extract.dates import DateSpan, find_date
 
 IRAQ = timezone(timedelta(hours=3))
 # Sunday 14 June 2020, noon in Baghdad: the seed article's publication time.
@@ -51,6 +51,53 @@ def test_find_date_resolves_days(text: str, expected: date) -> None:
     assert day(text) == (expected, expected, "day")
 
 
+# Anchored phrases count from the date the text spoke of last: Saturday 6 June 2020 here.
+ANCHOR = DateSpan(date(2020, 6, 6), date(2020, 6, 6), "day", "Saturday")
+# Tuesday 16 June 2020 (a Tuesday), for "last Tuesday".
+TUESDAY = datetime(2020, 6, 16, 12, 0, tzinfo=IRAQ)
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "anchor", "expected"),
+    [
+        ("Two days later, rockets hit the base.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 8)),
+        ("Two days earlier, rockets hit the base.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 4)),
+        ("The next day, a drone hit the base.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 7)),
+        ("A week earlier, a drone hit the base.", SEED_PUBLISHED, ANCHOR, date(2020, 5, 30)),
+        ("It came two days after rockets hit Erbil.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 4)),
+        # A date the sentence names beats one counted from another.
+        ("Two days earlier, on Sunday, a drone hit.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 14)),
+        # "N days ago" counts from publication, whatever the story spoke of last.
+        ("The attack came two days ago.", SEED_PUBLISHED, ANCHOR, date(2020, 6, 12)),
+        ("Rockets hit the base last Tuesday.", TUESDAY, None, date(2020, 6, 9)),
+        ("Rockets hit the base on Tuesday.", TUESDAY, None, date(2020, 6, 16)),
+        # A story told about an earlier year keeps that year.
+        (
+            "Two months later, on March 11, rockets hit Taji.",
+            datetime(2024, 2, 10, tzinfo=IRAQ),
+            DateSpan(date(2020, 1, 1), date(2020, 1, 31), "month", "In January 2020"),
+            date(2020, 3, 11),
+        ),
+        # The dateline dates the report, not the attack.
+        (
+            "WASHINGTON, June 14 (Wire) - Rockets hit the base on Friday.",
+            SEED_PUBLISHED,
+            None,
+            date(2020, 6, 12),
+        ),
+    ],
+)
+def test_find_date_counts_from_the_story(
+    text: str, published: datetime, anchor: DateSpan | None, expected: date
+) -> None:
+    span = find_date(text, published, anchor)
+    assert span is not None and (span.start, span.end, span.precision) == (
+        expected,
+        expected,
+        "day",
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "start", "end", "precision"),
     [
@@ -62,6 +109,8 @@ def test_find_date_resolves_days(text: str, expected: date) -> None:
         ("The base was hit earlier this week.", date(2020, 6, 8), date(2020, 6, 13), "range"),
         ("The base was hit last week.", date(2020, 6, 1), date(2020, 6, 7), "range"),
         ("The base was hit earlier this month.", date(2020, 6, 1), date(2020, 6, 13), "range"),
+        ("The base was hit over the weekend.", date(2020, 6, 13), date(2020, 6, 14), "range"),
+        ("The base was hit earlier this year.", date(2020, 1, 1), date(2020, 6, 13), "range"),
     ],
 )
 def test_find_date_resolves_months_and_ranges(
@@ -249,3 +298,15 @@ def test_resolution_depends_only_on_the_local_publication_date(
     a = find_date(text, datetime.combine(local_day, first, tzinfo=tz1))
     b = find_date(text, datetime.combine(local_day, second, tzinfo=tz2))
     assert a == b
+
+
+def test_a_clock_time_alone_dates_the_attack_by_the_publication_hour() -> None:
+    """Not a date expression: a lead with only a time of day and no date the text gave before
+    is dated by whether that hour had passed at publication (outlets in the region only)."""
+    text = "More than 25 rockets hit the base just before 11 a.m."
+    evening = datetime(2020, 6, 14, 18, 0, tzinfo=IRAQ)
+    morning = datetime(2020, 6, 14, 9, 0, tzinfo=IRAQ)
+    assert day(text, evening) == (date(2020, 6, 14), date(2020, 6, 14), "day")
+    assert day(text, morning) == (date(2020, 6, 13), date(2020, 6, 13), "day")
+    assert find_date(text, evening.astimezone(UTC)) is None
+    assert find_date(text, evening, ANCHOR) is None  # the story's own date rules

@@ -1,0 +1,155 @@
+"""Extraction rules on short invented texts: one test per grammar pattern the rules read.
+
+The texts are written for these tests (not news copy); dates are chosen so each rule is the
+only way to get the expected answer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from extract.events import extract_events
+from extract.model import Casualties, Event, Munitions
+
+IRAQ = timezone(timedelta(hours=3))
+
+
+def _events(text: str, published: datetime) -> dict[str, Event]:
+    events = extract_events(text, published)
+    by_site = {e.site.id if e.site else e.location_text: e for e in events}
+    assert len(by_site) == len(events), [e.to_dict() for e in events]
+    return by_site
+
+
+def test_a_recalled_us_strike_does_not_drop_the_attack_beside_it() -> None:
+    text = (
+        "Missiles hit Ain al-Asad and Erbil bases\n\n"
+        "BAGHDAD - Iran fired ballistic missiles at two bases housing US troops early on "
+        "Wednesday, its answer to the US drone strike that killed a general last week."
+    )
+    events = _events(text, datetime(2020, 1, 8, 12, tzinfo=IRAQ))
+    assert set(events) == {"ain-al-asad", "erbil-air-base"}
+    assert all(
+        e.date_start == date(2020, 1, 8) and e.date_precision == "day" for e in events.values()
+    )
+
+
+def test_the_camp_named_before_is_the_site_of_a_recalled_attack() -> None:
+    text = (
+        "Rockets hit Camp Besmaya on Friday, causing no casualties. "
+        "The camp was also hit by rockets in March."
+    )
+    events = extract_events(text, datetime(2020, 7, 25, 15, tzinfo=IRAQ))
+    assert [(e.site.id, e.date_start, e.date_precision, e.recent) for e in events] == [
+        ("camp-besmaya", date(2020, 7, 24), "day", True),
+        ("camp-besmaya", date(2020, 3, 1), "month", False),
+    ]
+
+
+def test_us_share_in_a_later_sentence() -> None:
+    text = (
+        "Rockets struck Camp Taji on Wednesday evening, killing three coalition members and "
+        "wounding about a dozen others. Two of the dead were Americans."
+    )
+    (event,) = _events(text, datetime(2020, 3, 12, 2, tzinfo=IRAQ)).values()
+    assert event.killed == Casualties(3, 2)
+    assert event.wounded == Casualties(12, None)
+
+
+def test_a_site_share_of_a_toll_stated_before() -> None:
+    text = (
+        "Twenty-four American service members were hurt when drones attacked two bases last "
+        "week. Twenty of them were at al-Tanf, which two drones targeted on Oct. 18. "
+        "The remaining four were at Ain al-Asad, where a drone attack took place the same day."
+    )
+    events = _events(text, datetime(2023, 10, 24, 21, tzinfo=IRAQ))
+    assert events["al-tanf"].wounded == Casualties(20, 20)
+    assert events["ain-al-asad"].wounded == Casualties(4, 4)
+
+
+def test_counts_shared_out_among_sites() -> None:
+    text = (
+        "Missiles struck Ain al-Asad and a base in Erbil early on Wednesday. "
+        "Officials said 22 missiles fell: 17 of them on Ain al-Asad, and five on Erbil."
+    )
+    events = _events(text, datetime(2020, 1, 8, 12, tzinfo=IRAQ))
+    assert events["ain-al-asad"].munitions == Munitions(17, 17)
+    assert events["erbil-air-base"].munitions == Munitions(5, 5)
+
+
+def test_an_outpost_named_after_the_lead_takes_the_siteless_event() -> None:
+    text = (
+        "AMMAN - Three US soldiers were killed when a drone struck a small American base in "
+        "north-eastern Jordan early on Sunday.\n\n"
+        "The outpost, known as Tower 22, houses several hundred troops. A group claimed "
+        "attacks on three bases on Sunday, including one at al-Tanf in Syria."
+    )
+    events = _events(text, datetime(2024, 1, 29, 9, tzinfo=IRAQ))
+    assert events["tower-22"].killed == Casualties(3, 3)
+    assert events["tower-22"].date_start == date(2024, 1, 28)
+    assert "al-tanf" in events and events["al-tanf"].killed == Casualties()
+
+
+def test_an_airport_named_with_the_base_it_holds_is_one_site() -> None:
+    text = (
+        "Two drones were shot down as they approached Baghdad International Airport early on "
+        "Monday, where the Victory base hosts US forces. No one was hurt."
+    )
+    events = _events(text, datetime(2022, 1, 4, 12, tzinfo=IRAQ))
+    assert list(events) == ["victory-base"]
+    assert events["victory-base"].munitions == Munitions(2, 2)
+    assert events["victory-base"].outcome == "intercepted"
+
+
+def test_a_story_told_about_an_earlier_year_keeps_its_year() -> None:
+    text = (
+        "In January 2020, Iran fired ballistic missiles at Ain al-Asad; no one was killed. "
+        "Two months later, on March 11, a rocket barrage at Camp Taji killed two American "
+        "soldiers and a British medic."
+    )
+    events = _events(text, datetime(2024, 2, 10, 12, tzinfo=IRAQ))
+    taji = events["camp-taji"]
+    assert (taji.date_start, taji.recent) == (date(2020, 3, 11), False)
+    assert taji.killed == Casualties(3, 2)
+    assert events["ain-al-asad"].killed == Casualties(0, 0)
+    assert events["ain-al-asad"].wounded == Casualties()
+
+
+def test_none_of_the_attacks_is_a_zero_for_each() -> None:
+    text = (
+        "American forces in Iraq and Syria were attacked three times late on Thursday, though "
+        "none of the attacks caused casualties.\n\n"
+        "Drones targeted Ain al-Asad air base, and a single drone was aimed at a base housing "
+        "US troops near Erbil airport."
+    )
+    events = _events(text, datetime(2023, 11, 24, 9, tzinfo=UTC))
+    for site in ("ain-al-asad", "erbil-air-base"):
+        assert events[site].killed == events[site].wounded == Casualties(0, 0)
+        assert events[site].date_start == date(2023, 11, 23)
+
+
+def test_a_vow_beside_an_attack_told_in_the_past_is_no_threat() -> None:
+    published = datetime(2023, 11, 21, 12, tzinfo=IRAQ)
+    told = "Kataib Hezbollah, which has vowed to expel US forces, fired three rockets at Ain al-Asad on Monday."
+    (event,) = extract_events(told, published)
+    assert (event.site.id, event.date_start, event.munitions) == (
+        "ain-al-asad",
+        date(2023, 11, 20),
+        Munitions(3, 3),
+    )
+    assert extract_events("The group threatened to attack Ain al-Asad on Monday.", published) == []
+    assert extract_events("Kataib Hezbollah warned it would target US bases.", published) == []
+
+
+def test_an_occasion_beside_an_attack_is_not_the_act() -> None:
+    published = datetime(2023, 11, 21, 12, tzinfo=IRAQ)
+    hit = "Two rockets hit the US embassy in Baghdad on Monday as protesters gathered outside."
+    assert [e.site.id for e in extract_events(hit, published)] == ["us-embassy-baghdad"]
+    for text in (
+        "Protesters stormed the US embassy in Baghdad on Monday.",
+        (
+            "A memorial service was held at Ain al-Asad on Monday for troops killed in the 2020 "
+            "rocket attack."
+        ),
+    ):
+        assert extract_events(text, published) == []
