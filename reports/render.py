@@ -11,7 +11,18 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from extract.digest import Digest, DigestItem
 
-__all__ = ["RenderedDigest", "digest_subject", "render_digest", "render_source_alert"]
+__all__ = [
+    "COUNTRIES",
+    "OUTCOME_LABELS",
+    "TYPE_LABELS",
+    "RenderedDigest",
+    "digest_subject",
+    "incident_view",
+    "one_line",
+    "render_digest",
+    "render_source_alert",
+    "safe_href",
+]
 
 COUNTRIES = {
     "IQ": "Iraq", "SY": "Syria", "JO": "Jordan", "KW": "Kuwait", "QA": "Qatar",
@@ -95,12 +106,10 @@ def _perpetrator(data: dict[str, Any]) -> str:
     return f"{name} ({status})"
 
 
-def _view(item: DigestItem) -> dict[str, Any]:
-    data = item.incident.to_dict()
+def incident_view(data: dict[str, Any]) -> dict[str, Any]:
+    """Return an incident (the JSON contract) as the labelled, one-line strings pages show."""
     site = data["site"]
     return {
-        "kind": item.kind,
-        "changes": list(item.changes),
         "when": _when(data),
         "site": one_line(site["name"] if site else data["location_text"]) or "unnamed site",
         "country": COUNTRIES.get(site["country"], site["country"]) if site else "",
@@ -121,6 +130,12 @@ def _view(item: DigestItem) -> dict[str, Any]:
             for s in data["sources"]
         ],
     }
+
+
+def _view(item: DigestItem) -> dict[str, Any]:
+    view = incident_view(item.incident.to_dict())
+    view.update(kind=item.kind, changes=list(item.changes))
+    return view
 
 
 def digest_subject(digest: Digest) -> str:
