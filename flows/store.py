@@ -40,10 +40,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from extract.errors import StoreError
+from extract.errors import NotSubscribedError, StoreError
 from extract.gazetteer import Gazetteer
 from extract.merge import Incident, Report, SourceRef, match_incident
 from extract.model import Event, event_from_dict
+from extract.preferences import Preferences
 
 __all__ = ["ArticleIn", "DigestInfo", "IncidentFilter", "Store", "open_store", "text_hash"]
 
@@ -186,6 +187,9 @@ class SubscriberRow(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime]
+    # extract.preferences.Preferences.to_dict(); NULL is the defaults.
+    preferences: Mapped[dict | None] = mapped_column(JSON)
+    since: Mapped[datetime | None]
 
 
 class DeliveryRow(Base):
@@ -777,15 +781,31 @@ class Store:
 
     # -- subscribers -------------------------------------------------------------------------
 
-    def add_subscriber(self, email: str) -> bool:
-        """Add (or re-activate) a subscriber; return False if already active."""
+    def add_subscriber(self, email: str, prefs: Preferences | None = None) -> bool:
+        """Add (or re-activate) a subscriber; return False if already active.
+
+        An active subscriber's preferences are left alone (change them with set_preferences);
+        a re-activated one gets ``prefs`` if given, else keeps the old ones.
+        """
+        now = utcnow()
         with self.session() as s, s.begin():
             row = s.scalar(select(SubscriberRow).where(SubscriberRow.email == email))
             if row is not None:
-                was = row.active
-                row.active = True
-                return not was
-            s.add(SubscriberRow(email=email, active=True, created=utcnow()))
+                if row.active:
+                    return False
+                row.active, row.since = True, now
+                if prefs is not None:
+                    row.preferences = prefs.to_dict()
+                return True
+            s.add(
+                SubscriberRow(
+                    email=email,
+                    active=True,
+                    created=now,
+                    since=now,
+                    preferences=(prefs or Preferences()).to_dict(),
+                )
+            )
             return True
 
     def remove_subscriber(self, email: str) -> bool:
@@ -807,6 +827,38 @@ class Store:
                     .order_by(SubscriberRow.email)
                 )
             )
+
+    def subscriber_preferences(self, email: str) -> Preferences | None:
+        """Return an active subscriber's preferences, or None if the address is not one."""
+        with self.session() as s:
+            row = s.scalar(
+                select(SubscriberRow).where(
+                    SubscriberRow.email == email, SubscriberRow.active.is_(True)
+                )
+            )
+            return None if row is None else Preferences.from_dict(row.preferences)
+
+    def set_preferences(self, email: str, prefs: Preferences) -> None:
+        """Replace an active subscriber's preferences; NotSubscribedError if there is none."""
+        with self.session() as s, s.begin():
+            row = s.scalar(
+                select(SubscriberRow).where(
+                    SubscriberRow.email == email, SubscriberRow.active.is_(True)
+                )
+            )
+            if row is None:
+                raise NotSubscribedError(f"{email} is not subscribed")
+            row.preferences = prefs.to_dict()
+
+    def subscriber_list(self) -> list[tuple[str, Preferences]]:
+        """Return (address, preferences) of every active subscriber, by address."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(SubscriberRow)
+                .where(SubscriberRow.active.is_(True))
+                .order_by(SubscriberRow.email)
+            )
+            return [(r.email, Preferences.from_dict(r.preferences)) for r in rows]
 
     def iter_articles(self) -> Iterator[tuple[str, str, datetime]]:
         """Yield (url, text, published) for every stored article."""

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, inspect, select, text, update
 
 from extract.digest import select_digest, snapshot
 from extract.gazetteer import default_gazetteer
+from extract.preferences import Preferences
 from flows.digest import digest
 from flows.ingest import ingest
 from flows.settings import Settings
@@ -168,6 +169,8 @@ def test_upgrade_from_the_first_schema_keeps_pending_deliveries(any_database: st
     [pending] = store.pending_deliveries()
     assert (pending.email, pending.message_id) == ("ana@example.com", "<m@basewatch>")
     assert store.claim_delivery(pending.delivery_id) is True
+    # A subscriber from before preferences existed has the defaults (everything, daily).
+    assert store.subscriber_preferences("ana@example.com") == Preferences()
 
 
 # -- (c) publication times -----------------------------------------------------------------------

@@ -1,0 +1,139 @@
+"""Subscribers and their preferences in the store (SQLite file, or PostgreSQL in the CI pass)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from extract.errors import NotSubscribedError
+from extract.gazetteer import default_gazetteer
+from extract.preferences import Preferences
+from flows.cli import main
+from flows.settings import Settings
+from flows.store import Store, open_store
+
+
+@pytest.fixture
+def store(settings: Callable[..., Settings]) -> Store:
+    return open_store(settings([]).resolved_database_url, default_gazetteer())
+
+
+def test_new_subscriber_gets_the_default_preferences(store: Store) -> None:
+    assert store.add_subscriber("ana@example.com") is True
+    assert store.subscriber_preferences("ana@example.com") == Preferences()
+    assert store.subscriber_preferences("nobody@example.com") is None
+
+
+def test_preferences_are_stored_and_replaced(store: Store) -> None:
+    drones = Preferences(countries=("SY",), attack_types=("drone",), cadence="immediate")
+    assert store.add_subscriber("ana@example.com", drones) is True
+    assert store.subscriber_preferences("ana@example.com") == drones
+    # Subscribing again changes nothing (no one changes preferences without a signed link).
+    assert store.add_subscriber("ana@example.com", Preferences()) is False
+    assert store.subscriber_preferences("ana@example.com") == drones
+    weekly = Preferences(cadence="weekly", format="text", timezone="Asia/Baghdad")
+    store.set_preferences("ana@example.com", weekly)
+    assert store.subscriber_preferences("ana@example.com") == weekly
+    assert store.subscriber_list() == [("ana@example.com", weekly)]
+
+
+def test_removed_subscriber_has_no_preferences_until_back(store: Store) -> None:
+    prefs = Preferences(countries=("IQ",))
+    store.add_subscriber("ana@example.com", prefs)
+    assert store.remove_subscriber("ana@example.com") is True
+    assert store.subscriber_preferences("ana@example.com") is None
+    with pytest.raises(NotSubscribedError, match="ana@example.com is not subscribed"):
+        store.set_preferences("ana@example.com", Preferences())
+    assert store.add_subscriber("ana@example.com") is True
+    assert store.subscriber_preferences("ana@example.com") == prefs  # kept from before
+    store.remove_subscriber("ana@example.com")
+    assert store.add_subscriber("ana@example.com", Preferences(format="text")) is True
+    assert store.subscriber_preferences("ana@example.com") == Preferences(format="text")
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def cli(settings: Settings, *args: str) -> Result:
+    return CliRunner().invoke(
+        main,
+        ["--data-dir", str(settings.data_dir), "--database-url", settings.resolved_database_url]
+        + list(args),
+    )
+
+
+def test_cli_add_with_preferences_then_set_and_list(settings: Callable[..., Settings]) -> None:
+    config = settings([])
+    added = cli(
+        config,
+        "subscribers", "add", "ana@example.com",
+        "--country", "iq", "--country", "SY", "--type", "drone",
+        "--severity", "casualties", "--cadence", "immediate", "--timezone", "Asia/Baghdad",
+    )  # fmt: skip
+    assert (added.exit_code, added.stdout) == (0, "subscribed ana@example.com\n")
+    store = open_store(config.resolved_database_url, default_gazetteer())
+    assert store.subscriber_preferences("ana@example.com") == Preferences(
+        countries=("IQ", "SY"),
+        attack_types=("drone",),
+        min_severity="casualties",
+        cadence="immediate",
+        timezone="Asia/Baghdad",
+    )
+    changed = cli(config, "subscribers", "set", "ana@example.com", "--format", "text",
+                  "--country", "all", "--site", "tower-22")  # fmt: skip
+    assert (changed.exit_code, changed.stdout) == (0, "preferences of ana@example.com saved\n")
+    prefs = store.subscriber_preferences("ana@example.com")
+    assert prefs == Preferences(
+        sites=("tower-22",),
+        attack_types=("drone",),
+        min_severity="casualties",
+        cadence="immediate",
+        timezone="Asia/Baghdad",
+        format="text",
+    )
+    cli(config, "subscribers", "add", "bo@example.org")
+    listed = cli(config, "subscribers", "list").stdout.splitlines()
+    assert listed[0].split() == [
+        "email", "cadence", "format", "timezone", "severity", "countries", "sites", "types",
+    ]  # fmt: skip
+    assert listed[2].split() == [
+        "ana@example.com", "immediate", "text", "Asia/Baghdad", "casualties", "all",
+        "tower-22", "drone",
+    ]  # fmt: skip
+    assert listed[3].split() == [
+        "bo@example.org", "daily", "html", "UTC", "any", "all", "all", "all",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--country", "XX"], "Error: country: unknown code 'XX'"),
+        (["--type", "laser"], "Error: attack type: unknown 'laser'"),
+        (
+            ["--cadence", "hourly"],
+            "Error: cadence: 'hourly' is not one of immediate, daily, weekly",
+        ),
+        (["--timezone", "Nowhere/City"], "Error: timezone: unknown 'Nowhere/City'"),
+        (["--site", "camp-x"], "Error: site: unknown site id 'camp-x'"),
+    ],
+)
+def test_cli_bad_preference_is_one_error_line(
+    settings: Callable[..., Settings], options: list[str], message: str
+) -> None:
+    config = settings([])
+    for command in ("add", "set"):
+        if command == "set":
+            cli(config, "subscribers", "add", "ana@example.com")
+        result = cli(config, "subscribers", command, "ana@example.com", *options)
+        assert result.exit_code == 2, (result.output, result.exception)
+        assert result.stdout == "" and len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith(message)
+
+
+def test_cli_set_needs_a_subscriber(settings: Callable[..., Settings], tmp_path: Path) -> None:
+    result = cli(settings([]), "subscribers", "set", "ghost@example.com", "--format", "text")
+    assert (result.exit_code, result.stderr) == (1, "Error: ghost@example.com is not subscribed\n")
