@@ -729,3 +729,43 @@ def serve(ctx: Context, sources_path: Path | None) -> None:
     except BasewatchError as exc:
         _fail(exc, ctx.debug)
     click.echo("stopped")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [env BASEWATCH_WEB_HOST; 127.0.0.1].")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Port [env BASEWATCH_WEB_PORT; 8080; 0: any free].",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="One line per request on stderr [env BASEWATCH_WEB_ACCESS_LOG; off].",
+)
+@click.pass_obj
+def web(ctx: Context, host: str | None, port: int | None, access_log: bool | None) -> None:
+    """Serve the web app until Ctrl-C: incidents, digests, subscribe, preferences, unsubscribe.
+
+    Mail links point at BASEWATCH_BASE_URL; the secret key that signs them and the forms'
+    CSRF tokens is BASEWATCH_SECRET_KEY, else <data dir>/secret.key.
+    """
+    settings = _settings(ctx, None)
+    host = host or settings.web_host
+    port = settings.web_port if port is None else port
+    access_log = settings.web_access_log if access_log is None else access_log
+    from flows.web import create_app
+    from flows.web.server import bind, make_server, url_of
+
+    try:
+        app = create_app(settings, _open_store(ctx))
+        sock = bind(host, port)
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    with sock:
+        click.echo(f"basewatch web: serving on {url_of(sock)} (Ctrl-C to stop)")
+        try:
+            make_server(app, access_log).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # uvicorn has already shut down gracefully; it re-raises the signal
+    click.echo("stopped")

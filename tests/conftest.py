@@ -624,7 +624,7 @@ def web_server(web_data: WebData) -> Iterator[WebServer]:
     from flows.web.server import bind, make_server, url_of
 
     sock = bind("127.0.0.1", 0)
-    server = make_server(create_app(web_data.settings, b"web-tests-secret-key"))
+    server = make_server(create_app(web_data.settings))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="web", daemon=True
     )

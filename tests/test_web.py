@@ -6,14 +6,25 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
-from conftest import HOSTILE_MARKUP, HOSTILE_TITLE, HOSTILE_URL, WebServer
+from click.testing import CliRunner
+from conftest import HOSTILE_MARKUP, HOSTILE_TITLE, HOSTILE_URL, REPO, WebData, WebServer
 
-from flows.web.security import SECURITY_HEADERS, safe_next
+from extract.gazetteer import default_gazetteer
+from extract.preferences import Preferences
+from flows.cli import main
+from flows.store import Store, open_store
+from flows.tokens import sign_token
+from flows.web.security import CSRF_COOKIE, SECURITY_HEADERS, safe_next
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +34,7 @@ def client(web_server: WebServer) -> Iterator[httpx.Client]:
 
 
 def error_line(page: str) -> str:
-    found = re.search(r'<p class="error">(.*?)</p>', page, re.DOTALL)
+    found = re.search(r'<p class="error"[^>]*>(.*?)</p>', page, re.DOTALL)
     assert found, page
     return found.group(1)
 
@@ -286,3 +297,296 @@ def test_no_user_value_reaches_a_header(client: httpx.Client) -> None:
 )
 def test_safe_next_only_allows_local_paths(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+# -- subscribers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(web_server: WebServer) -> Iterator[Store]:
+    store = open_store(web_server.data.settings.resolved_database_url, default_gazetteer())
+    yield store
+    store.engine.dispose()
+
+
+def signed(web_server: WebServer, email: str, purpose: str) -> str:
+    return sign_token(email, purpose, web_server.data.settings.resolved_secret_key)
+
+
+def form_token(client: httpx.Client, path: str) -> str:
+    """GET a form page (which sets the CSRF cookie) and return the form's CSRF token."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)
+
+
+@pytest.fixture
+def browser_like(web_server: WebServer) -> Iterator[httpx.Client]:
+    """A client with its own cookie jar (a new visitor)."""
+    with httpx.Client(base_url=web_server.url, timeout=30, follow_redirects=False) as c:
+        yield c
+
+
+def test_subscribe_with_preferences(browser_like: httpx.Client, store: Store) -> None:
+    token = form_token(browser_like, "/subscribe")
+    assert browser_like.cookies.get(CSRF_COOKIE)
+    response = browser_like.post(
+        "/subscribe",
+        data={
+            "csrf_token": token,
+            "email": "new.reader@Example.ORG",
+            "countries": ["IQ", "SY"],
+            "attack_types": ["drone"],
+            "min_severity": "us_casualties",
+            "cadence": "weekly",
+            "timezone": "Asia/Baghdad",
+            "format": "text",
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/subscribe/done"
+    assert store.subscriber_preferences("new.reader@example.org") == Preferences(
+        countries=("IQ", "SY"),
+        attack_types=("drone",),
+        min_severity="us_casualties",
+        cadence="weekly",
+        timezone="Asia/Baghdad",
+        format="text",
+    )
+    done = browser_like.get("/subscribe/done")
+    assert "You are subscribed" in done.text
+
+
+def test_subscribing_again_changes_nothing_and_says_the_same(
+    browser_like: httpx.Client, store: Store
+) -> None:
+    store.add_subscriber("kept@example.org", Preferences(countries=("JO",)))
+    token = form_token(browser_like, "/subscribe")
+    response = browser_like.post(
+        "/subscribe", data={"csrf_token": token, "email": "kept@example.org", "cadence": "weekly"}
+    )
+    assert (response.status_code, response.headers["location"]) == (303, "/subscribe/done")
+    assert store.subscriber_preferences("kept@example.org") == Preferences(countries=("JO",))
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"email": "not an address"}, "not an email address: &#39;not an address&#39;"),
+        ({"email": "a@example.org\r\nBcc: victim@example.org"}, "not an email address"),
+        ({"email": "b@example.org", "countries": "XX"}, "country: unknown code &#39;XX&#39;"),
+        ({"email": "b@example.org", "cadence": "hourly"}, "cadence: &#39;hourly&#39; is not one"),
+        ({"email": "b@example.org", "timezone": "Mars/Olympus"}, "timezone: unknown"),
+    ],
+)
+def test_subscribe_form_errors_are_400_with_the_form_again(
+    browser_like: httpx.Client, store: Store, fields: dict, message: str
+) -> None:
+    token = form_token(browser_like, "/subscribe")
+    response = browser_like.post("/subscribe", data={"csrf_token": token, **fields})
+    assert response.status_code == 400
+    assert message in error_line(response.text)
+    assert 'action="/subscribe"' in response.text
+    assert store.subscriber_preferences("b@example.org") is None
+
+
+@pytest.mark.parametrize("case", ["no token", "token of another cookie", "no cookie", "forged"])
+def test_form_posts_without_a_valid_csrf_token_are_refused(
+    web_server: WebServer, browser_like: httpx.Client, store: Store, case: str
+) -> None:
+    email = f"csrf-{case.replace(' ', '-')}@example.org"
+    token = form_token(browser_like, "/subscribe")
+    data = {"email": email, "csrf_token": token}
+    if case == "no token":
+        del data["csrf_token"]
+    elif case == "token of another cookie":
+        with httpx.Client(base_url=web_server.url) as other:
+            data["csrf_token"] = form_token(other, "/subscribe")
+    elif case == "no cookie":
+        browser_like.cookies.clear()
+    else:
+        data["csrf_token"] = "0" * 64
+    response = browser_like.post("/subscribe", data=data)
+    assert response.status_code == 403
+    assert "reload it and retry" in error_line(response.text)
+    assert store.subscriber_preferences(email) is None
+    # The preferences form is protected the same way.
+    store.add_subscriber(email)
+    link = signed(web_server, email, "preferences")
+    response = browser_like.post("/preferences", data={**data, "token": link, "cadence": "weekly"})
+    assert response.status_code == 403
+    assert store.subscriber_preferences(email) == Preferences()
+
+
+def test_csrf_cookie_is_http_only_and_strict(browser_like: httpx.Client) -> None:
+    header = browser_like.get("/subscribe").headers["set-cookie"]
+    assert header.startswith(f"{CSRF_COOKIE}=")
+    assert "HttpOnly" in header and "SameSite=Strict" in header and "Path=/" in header
+
+
+def test_preferences_page_via_signed_link(
+    web_server: WebServer, browser_like: httpx.Client, store: Store
+) -> None:
+    store.add_subscriber("prefs@example.org", Preferences(countries=("IQ",), cadence="weekly"))
+    link = signed(web_server, "prefs@example.org", "preferences")
+    page = browser_like.get("/preferences", params={"token": link})
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "prefs@example.org" in page.text
+    assert 'value="IQ" checked' in page.text
+    assert '<option value="weekly" selected>' in page.text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)
+    saved = browser_like.post(
+        "/preferences",
+        data={
+            "csrf_token": token,
+            "token": link,
+            "countries": ["JO"],
+            "attack_types": ["drone", "rocket"],
+            "min_severity": "casualties",
+            "cadence": "daily",
+            "timezone": "Europe/Berlin",
+            "format": "html",
+        },
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"].startswith("/preferences?token=")
+    assert store.subscriber_preferences("prefs@example.org") == Preferences(
+        countries=("JO",),
+        attack_types=("drone", "rocket"),
+        min_severity="casualties",
+        timezone="Europe/Berlin",
+    )
+    assert "Preferences saved." in browser_like.get(saved.headers["location"]).text
+
+
+@pytest.mark.parametrize(
+    "token, message",
+    [
+        ("", "this page needs the preferences link from a digest email"),
+        ("garbage", "preferences link is not valid"),
+        ("unsubscribe", "preferences link is not valid"),  # a token made for another purpose
+        ("other-key", "preferences link is not valid"),
+    ],
+)
+def test_bad_preferences_links_are_400(
+    web_server: WebServer, client: httpx.Client, token: str, message: str
+) -> None:
+    if token == "unsubscribe":
+        token = signed(web_server, "prefs@example.org", "unsubscribe")
+    elif token == "other-key":
+        token = sign_token("prefs@example.org", "preferences", "another-secret-key")
+    response = client.get("/preferences", params={"token": token})
+    assert response.status_code == 400
+    assert message in error_line(response.text)
+
+
+@pytest.mark.parametrize(
+    "target, location",
+    [
+        ("/incidents?country=IQ", "/incidents?country=IQ"),
+        ("https://evil.example/", None),
+        ("//evil.example/", None),
+        ("/\\evil.example", None),
+        ("/incidents\r\nSet-Cookie: stolen=1", None),
+    ],
+)
+def test_redirects_after_a_form_stay_on_this_site(
+    web_server: WebServer, browser_like: httpx.Client, store: Store, target: str, location: str
+) -> None:
+    store.add_subscriber("redirect@example.org")
+    link = signed(web_server, "redirect@example.org", "preferences")
+    token = form_token(browser_like, f"/preferences?token={link}")
+    response = browser_like.post(
+        "/preferences", data={"csrf_token": token, "token": link, "next": target}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == (location or f"/preferences?token={link}&saved=1")
+    assert "stolen" not in str(response.headers)
+    # The subscribe form's "next" goes through the same check.
+    token = form_token(browser_like, "/subscribe")
+    response = browser_like.post(
+        "/subscribe", data={"csrf_token": token, "email": "r2@example.org", "next": target}
+    )
+    done = browser_like.get(response.headers["location"])
+    back = re.search(r'<a href="([^"]*)">Continue</a>', done.text).group(1)
+    assert back == (location or "/incidents").replace("&", "&amp;")
+
+
+def test_unsubscribe_get_asks_and_post_does_it(
+    web_server: WebServer, browser_like: httpx.Client, store: Store
+) -> None:
+    store.add_subscriber("leaving@example.org")
+    link = signed(web_server, "leaving@example.org", "unsubscribe")
+    page = browser_like.get("/unsubscribe", params={"token": link})
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert "Stop sending digests to" in page.text and '<button class="danger"' in page.text
+    assert store.subscriber_preferences("leaving@example.org") is not None  # GET changes nothing
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    response = browser_like.post(
+        action.replace("&amp;", "&"), data={"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 200
+    assert "will get no more digests" in response.text
+    assert store.subscriber_preferences("leaving@example.org") is None
+
+
+def test_one_click_unsubscribe_rfc8058(web_server: WebServer, store: Store) -> None:
+    """What a mail client does: POST to the List-Unsubscribe URL, no cookie, no CSRF token."""
+    store.add_subscriber("oneclick@example.org")
+    link = signed(web_server, "oneclick@example.org", "unsubscribe")
+    url = f"{web_server.url}/unsubscribe?token={link}"
+    for content_type in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        body = (
+            b"List-Unsubscribe=One-Click"
+            if content_type.startswith("application")
+            else b'--x\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
+            b"One-Click\r\n--x--\r\n"
+        )
+        response = httpx.post(url, content=body, headers={"content-type": content_type})
+        assert response.status_code == 200  # the second time too: already unsubscribed
+        assert store.subscriber_preferences("oneclick@example.org") is None
+    assert httpx.post(f"{web_server.url}/unsubscribe?token=forged").status_code == 400
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def test_basewatch_web_prints_one_line_and_stops_on_ctrl_c(web_data: WebData) -> None:
+    env = {
+        **os.environ,
+        "BASEWATCH_DATA_DIR": str(web_data.settings.data_dir),
+        "BASEWATCH_SECRET_KEY": web_data.settings.resolved_secret_key,
+    }
+    if web_data.settings.database_url:
+        env["BASEWATCH_DATABASE_URL"] = web_data.settings.database_url
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("basewatch")), "web", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        line = process.stdout.readline()
+        found = re.fullmatch(
+            r"basewatch web: serving on (http://127\.0\.0\.1:\d+) \(Ctrl-C to stop\)\n", line
+        )
+        assert found, line
+        assert "Tower 22" in httpx.get(f"{found.group(1)}/incidents", timeout=30).text
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert out == "stopped\n"
+    assert err == ""  # no framework noise
+
+
+def test_basewatch_web_port_taken_is_one_error_line(tmp_path, web_server: WebServer) -> None:
+    port = web_server.url.rsplit(":", 1)[1]
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "web", "--port", port])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"

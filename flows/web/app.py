@@ -5,22 +5,30 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import available_timezones
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from extract.errors import ConfigError, InputError, NotSubscribedError, TokenError
 from extract.gazetteer import Gazetteer, default_gazetteer
 from extract.model import ATTACK_TYPES
+from extract.preferences import CADENCES, FORMATS, SEVERITIES, Preferences, make_preferences
 from flows.settings import Settings
 from flows.store import Store, open_store
+from flows.tokens import read_token, sign_token
 from flows.web.filters import PAGE_SIZE, parse_list_query
-from flows.web.security import Csrf, SecurityMiddleware
+from flows.web.security import Csrf, SecurityMiddleware, form_value, read_form, safe_next
+from reports.deliver import validate_email
 from reports.export import incidents_csv, incidents_geojson
 from reports.render import COUNTRIES, TYPE_LABELS, incident_view, one_line
 from reports.web import incident_page_view, stylesheet, web_environment
@@ -37,6 +45,19 @@ DIGEST_FRAME_HEADERS = {
     ),
     "x-frame-options": "SAMEORIGIN",
 }
+# Pages reached through a signed link: never cached, never kept in a shared cache.
+NO_STORE = {"cache-control": "no-store"}
+SEVERITY_LABELS = {
+    "any": "Every attack",
+    "casualties": "Only attacks with reported casualties",
+    "us_casualties": "Only attacks with reported US casualties",
+}
+CADENCE_LABELS = {
+    "immediate": "An alert per new attack, and a daily digest",
+    "daily": "A daily digest",
+    "weekly": "A weekly digest",
+}
+FORMAT_LABELS = {"html": "HTML", "text": "Plain text"}
 ERROR_TITLES = {
     400: "Bad request",
     403: "Forbidden",
@@ -51,11 +72,11 @@ ERROR_TITLES = {
 class WebApp:
     """The routes, over one store and the settings they need."""
 
-    def __init__(self, settings: Settings, store: Store, gazetteer: Gazetteer, secret: bytes):
+    def __init__(self, settings: Settings, store: Store, gazetteer: Gazetteer) -> None:
         self.settings = settings
         self.store = store
         self.gazetteer = gazetteer
-        self.csrf = Csrf(secret)
+        self.csrf = Csrf(settings.resolved_secret_key.encode())
         self.env = web_environment()
         sites = sorted(gazetteer, key=lambda s: (s.country, s.name))
         self.choices = {
@@ -64,7 +85,12 @@ class WebApp:
             ],
             "sites": [(s.id, f"{s.name} ({s.country})") for s in sites],
             "types": [(t, TYPE_LABELS.get(t, t)) for t in ATTACK_TYPES],
+            "severities": [(v, SEVERITY_LABELS.get(v, v)) for v in SEVERITIES],
+            "cadences": [(v, CADENCE_LABELS.get(v, v)) for v in CADENCES],
+            "formats": [(v, FORMAT_LABELS.get(v, v)) for v in FORMATS],
+            "timezones": _timezones(),
         }
+        self.secret = settings.resolved_secret_key
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -175,6 +201,163 @@ class WebApp:
             headers={"cache-control": "public, max-age=3600"},
         )
 
+    # -- subscribers ----------------------------------------------------------------------------
+
+    def _email_from(self, token: str, purpose: str) -> str:
+        """Return the address a signed link was made for; 400 saying why if it is not valid."""
+        if not token:
+            raise HTTPException(400, f"this page needs the {purpose} link from a digest email")
+        try:
+            return read_token(token, purpose, self.secret, self.settings.token_max_age)
+        except TokenError as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    def _preferences_from(self, form: dict[str, list[str]]) -> Preferences:
+        """Return checked preferences from a form; ConfigError with a one-line message."""
+        return make_preferences(
+            self.gazetteer,
+            countries=form.get("countries", []),
+            sites=form.get("sites", []),
+            attack_types=form.get("attack_types", []),
+            min_severity=form_value(form, "min_severity"),
+            cadence=form_value(form, "cadence"),
+            timezone=form_value(form, "timezone"),
+            format=form_value(form, "format"),
+        )
+
+    def subscribe_form(self, request: Request) -> Response:
+        return self.page(
+            request,
+            "subscribe.html.j2",
+            prefs=Preferences(),
+            email="",
+            next=safe_next(request.query_params.get("next"), ""),
+            error=None,
+        )
+
+    async def subscribe(self, request: Request) -> Response:
+        form = await read_form(request)
+        self.csrf.check(request, form)
+        email, back = form_value(form, "email"), safe_next(form_value(form, "next"), "")
+        try:
+            address = validate_email(email)
+            prefs = self._preferences_from(form)
+        except (InputError, ConfigError) as exc:
+            prefs = Preferences.from_dict(
+                {k: form.get(k) for k in ("countries", "sites", "attack_types")}
+            )
+            return self.page(
+                request,
+                "subscribe.html.j2",
+                status=400,
+                prefs=prefs,
+                email=email,
+                next=back,
+                error=str(exc),
+            )
+        # An address already subscribed keeps its preferences: only its own signed link
+        # changes them. The answer is the same either way, so it tells nobody who subscribes.
+        await run_in_threadpool(self.store.add_subscriber, address, prefs)
+        target = "/subscribe/done" + (f"?{urlencode({'next': back})}" if back else "")
+        return RedirectResponse(target, status_code=303)
+
+    def subscribe_done(self, request: Request) -> Response:
+        return self.page(
+            request,
+            "subscribed.html.j2",
+            back=safe_next(request.query_params.get("next"), "/incidents"),
+        )
+
+    def preferences_form(self, request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        email = self._email_from(token, "preferences")
+        prefs = self.store.subscriber_preferences(email)
+        if prefs is None:
+            raise HTTPException(404, f"{email} is not subscribed")
+        return self._preferences_page(
+            request, email, token, prefs, saved="saved" in request.query_params
+        )
+
+    def _preferences_page(
+        self,
+        request: Request,
+        email: str,
+        token: str,
+        prefs: Preferences,
+        *,
+        saved: bool = False,
+        error: str | None = None,
+        back: str = "",
+    ) -> HTMLResponse:
+        response = self.page(
+            request,
+            "preferences.html.j2",
+            status=400 if error else 200,
+            email=email,
+            token=token,
+            prefs=prefs,
+            saved=saved,
+            error=error,
+            next=back,
+            unsubscribe=f"/unsubscribe?{urlencode({'token': sign_token(email, 'unsubscribe', self.secret)})}",
+        )
+        response.headers.update(NO_STORE)
+        return response
+
+    async def preferences(self, request: Request) -> Response:
+        form = await read_form(request)
+        self.csrf.check(request, form)
+        token = form_value(form, "token")
+        email = self._email_from(token, "preferences")
+        back = safe_next(form_value(form, "next"), "")
+        try:
+            prefs = self._preferences_from(form)
+        except ConfigError as exc:
+            current = await run_in_threadpool(self.store.subscriber_preferences, email)
+            return self._preferences_page(
+                request, email, token, current or Preferences(), error=str(exc), back=back
+            )
+        try:
+            await run_in_threadpool(self.store.set_preferences, email, prefs)
+        except NotSubscribedError:
+            raise HTTPException(404, f"{email} is not subscribed") from None
+        target = back or f"/preferences?{urlencode({'token': token, 'saved': '1'})}"
+        return RedirectResponse(target, status_code=303)
+
+    def unsubscribe_form(self, request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        email = self._email_from(token, "unsubscribe")
+        subscribed = self.store.subscriber_preferences(email) is not None
+        response = self.page(
+            request,
+            "unsubscribe.html.j2",
+            email=email,
+            action=f"/unsubscribe?{urlencode({'token': token})}",
+            subscribed=subscribed,
+            done=False,
+        )
+        response.headers.update(NO_STORE)
+        return response
+
+    async def unsubscribe(self, request: Request) -> Response:
+        # RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" to the signed
+        # URL with no cookie and no CSRF token; the signed token alone authorises it. The body
+        # is read (bounded) but not needed, whatever its content type.
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > 16_384:
+                raise HTTPException(413, "request body too large")
+        email = self._email_from(request.query_params.get("token", ""), "unsubscribe")
+        removed = await run_in_threadpool(self.store.remove_subscriber, email)
+        if removed:
+            logger.debug("unsubscribed %s", email)
+        response = self.page(
+            request, "unsubscribe.html.j2", email=email, action="", subscribed=False, done=True
+        )
+        response.headers.update(NO_STORE)
+        return response
+
     # -- errors ---------------------------------------------------------------------------------
 
     def http_error(self, request: Request, exc: Exception) -> Response:
@@ -207,6 +390,21 @@ class WebApp:
             code=500,
         )
 
+    def guarded_async(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Return the async handler with an unexpected error turned into the 500 page."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException:
+                raise
+            except Exception as exc:  # noqa: BLE001 - shown as the 500 page, logged once
+                return self.server_error(request, exc)
+
+        return endpoint
+
     def guarded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
         """Return the handler with an unexpected error turned into the 500 page and one log line.
 
@@ -237,15 +435,36 @@ class WebApp:
             ("/digests/{digest_id:int}", self.digest),
             ("/digests/{digest_id:int}/email", self.digest_email),
             ("/static/basewatch.css", self.css),
+            ("/subscribe", self.subscribe_form),
+            ("/subscribe/done", self.subscribe_done),
+            ("/preferences", self.preferences_form),
+            ("/unsubscribe", self.unsubscribe_form),
         ]
-        return [Route(path, self.guarded(handler)) for path, handler in pages]
+        forms = [
+            ("/subscribe", self.subscribe),
+            ("/preferences", self.preferences),
+            ("/unsubscribe", self.unsubscribe),
+        ]
+        return [
+            *(Route(path, self.guarded(handler), methods=["GET"]) for path, handler in pages),
+            *(Route(p, self.guarded_async(h), methods=["POST"]) for p, h in forms),
+        ]
 
 
-def create_app(settings: Settings, secret: bytes, store: Store | None = None) -> Starlette:
-    """Return the ASGI app over the settings' store (opened and migrated here if not given)."""
+@cache
+def _timezones() -> list[tuple[str, str]]:
+    return [(zone, zone) for zone in sorted(available_timezones()) if "/" in zone or zone == "UTC"]
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    """Return the ASGI app over the settings' store (opened and migrated here if not given).
+
+    The secret key (BASEWATCH_SECRET_KEY, else <data_dir>/secret.key) signs the mail links and
+    the CSRF tokens; ConfigError if it cannot be read.
+    """
     gazetteer = default_gazetteer()
     store = store or open_store(settings.resolved_database_url, gazetteer)
-    web = WebApp(settings, store, gazetteer, secret)
+    web = WebApp(settings, store, gazetteer)
     return Starlette(
         routes=web.routes(),
         middleware=[Middleware(SecurityMiddleware)],

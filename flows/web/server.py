@@ -7,13 +7,16 @@ import logging
 import socket
 from typing import Any
 
-from extract.errors import ConfigError
+from extract.errors import BasewatchError, ConfigError
 
 __all__ = ["bind", "make_server", "url_of"]
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """Return a listening socket on host:port (port 0: any free one); ConfigError if it can't."""
+    """Return a listening socket on host:port (port 0: any free one).
+
+    ConfigError for a host that is no address here, BasewatchError if the port is taken.
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -28,7 +31,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise BasewatchError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.set_inheritable(True)
     return sock
 
