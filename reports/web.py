@@ -10,9 +10,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports.render import COUNTRIES, TYPE_LABELS, incident_view, one_line, safe_href
 
-__all__ = ["STYLESHEET", "incident_page_view", "stylesheet", "web_environment"]
+__all__ = ["STATIC", "incident_page_view", "static_file", "web_environment"]
 
-STYLESHEET = "basewatch.css"
+STATIC = {"basewatch.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"}
 
 
 @cache
@@ -31,9 +31,11 @@ def web_environment() -> Environment:
 
 
 @cache
-def stylesheet() -> bytes:
-    """Return the app's one stylesheet (served locally; no CDN)."""
-    return resources.files("reports").joinpath("static", STYLESHEET).read_bytes()
+def static_file(name: str) -> tuple[bytes, str]:
+    """Return a file of reports/static/ and its media type (served locally; no CDN)."""
+    if name not in STATIC:
+        raise KeyError(name)
+    return resources.files("reports").joinpath("static", name).read_bytes(), STATIC[name]
 
 
 def _figures(event: dict[str, Any]) -> dict[str, Any]:

@@ -240,7 +240,13 @@ def test_stylesheet_is_served_locally(client: httpx.Client) -> None:
     response = client.get("/static/basewatch.css")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
     page = client.get("/incidents").text
-    assert re.findall(r'<link[^>]+href="([^"]+)"', page) == ["/static/basewatch.css"]
+    assert re.findall(r'<link[^>]+href="([^"]+)"', page) == [
+        "/static/basewatch.css",
+        "/static/favicon.svg",
+    ]
+    assert client.get("/static/favicon.svg").headers["content-type"] == "image/svg+xml"
+    assert client.get("/static/secret.key").status_code == 404
+    assert client.get("/static/..%2Fweb.py").status_code == 404
     # Nothing from a CDN or any other host: every link and resource on the list is local.
     assert all(url.startswith("/") for url in re.findall(r'(?:src|href)="([^"]*)"', page))
 

@@ -31,7 +31,7 @@ from flows.web.security import Csrf, SecurityMiddleware, form_value, read_form, 
 from reports.deliver import validate_email
 from reports.export import incidents_csv, incidents_geojson
 from reports.render import COUNTRIES, TYPE_LABELS, incident_view, one_line
-from reports.web import incident_page_view, stylesheet, web_environment
+from reports.web import incident_page_view, static_file, web_environment
 
 __all__ = ["create_app"]
 
@@ -194,11 +194,13 @@ class WebApp:
         row = self._digest(request)
         return HTMLResponse(row.html, headers=DIGEST_FRAME_HEADERS)
 
-    def css(self, request: Request) -> Response:
+    def static(self, request: Request) -> Response:
+        try:
+            body, media_type = static_file(request.path_params["name"])
+        except KeyError:
+            raise HTTPException(404, "no such file") from None
         return Response(
-            stylesheet(),
-            media_type="text/css; charset=utf-8",
-            headers={"cache-control": "public, max-age=3600"},
+            body, media_type=media_type, headers={"cache-control": "public, max-age=3600"}
         )
 
     # -- subscribers ----------------------------------------------------------------------------
@@ -434,7 +436,7 @@ class WebApp:
             ("/digests", self.digests),
             ("/digests/{digest_id:int}", self.digest),
             ("/digests/{digest_id:int}/email", self.digest_email),
-            ("/static/basewatch.css", self.css),
+            ("/static/{name}", self.static),
             ("/subscribe", self.subscribe_form),
             ("/subscribe/done", self.subscribe_done),
             ("/preferences", self.preferences_form),
