@@ -255,12 +255,18 @@ def test_hostile_values_never_become_markup_or_links(
     client: httpx.Client, web_server: WebServer
 ) -> None:
     incident = web_server.data.hostile_incident
-    pages = {
-        "incident": client.get(f"/incidents/{incident}").text,
-        "list": client.get("/incidents?site=camp-taji&scope=all").text,
-        "digest": client.get("/digests/1").text,
-        "email": client.get("/digests/1/email").text,
+    responses = {
+        "incident": client.get(f"/incidents/{incident}"),
+        "list": client.get("/incidents?site=camp-taji&scope=all"),
+        "digest": client.get("/digests/1"),
+        "email": client.get("/digests/1/email"),
+        "csv": client.get("/incidents.csv?site=camp-taji&scope=all"),
     }
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        assert "stolen" not in str(response.headers).lower(), name  # the CR/LF title
+    assert HOSTILE_URL.lower() in responses["csv"].text.lower()  # a cell of text, not a link
+    pages = {name: r.text for name, r in responses.items() if name != "csv"}
     # The payloads reached the pages (else this test would prove nothing) ...
     assert (
         "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; Camp Taji Set-Cookie: stolen=1"

@@ -76,7 +76,8 @@ class WebApp:
         self.settings = settings
         self.store = store
         self.gazetteer = gazetteer
-        self.csrf = Csrf(settings.resolved_secret_key.encode())
+        self.secret = settings.resolved_secret_key
+        self.csrf = Csrf(self.secret.encode())
         self.env = web_environment()
         sites = sorted(gazetteer, key=lambda s: (s.country, s.name))
         self.choices = {
@@ -90,7 +91,6 @@ class WebApp:
             "formats": [(v, FORMAT_LABELS.get(v, v)) for v in FORMATS],
             "timezones": _timezones(),
         }
-        self.secret = settings.resolved_secret_key
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -291,6 +291,7 @@ class WebApp:
         error: str | None = None,
         back: str = "",
     ) -> HTMLResponse:
+        unsubscribe = urlencode({"token": sign_token(email, "unsubscribe", self.secret)})
         response = self.page(
             request,
             "preferences.html.j2",
@@ -301,7 +302,7 @@ class WebApp:
             saved=saved,
             error=error,
             next=back,
-            unsubscribe=f"/unsubscribe?{urlencode({'token': sign_token(email, 'unsubscribe', self.secret)})}",
+            unsubscribe=f"/unsubscribe?{unsubscribe}",
         )
         response.headers.update(NO_STORE)
         return response
@@ -455,7 +456,8 @@ class WebApp:
 
 @cache
 def _timezones() -> list[tuple[str, str]]:
-    return [(zone, zone) for zone in sorted(available_timezones()) if "/" in zone or zone == "UTC"]
+    # Every zone the preferences accept, so a stored one is always among the options.
+    return [(zone, zone) for zone in sorted(available_timezones())]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
