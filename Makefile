@@ -1,7 +1,7 @@
 # Shortcuts; every target bootstraps uv like the README's commands.
 UV = python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore uv && uv run --frozen --quiet
 
-.PHONY: run test eval bench
+.PHONY: run test eval bench bench-mail
 
 run:   ## the main job on the bundled offline sample
 	$(UV) basewatch run --sources seeds/sources.yaml
@@ -14,3 +14,6 @@ eval:  ## extraction quality on the labelled corpus, checked against the pinned 
 
 bench: ## extraction speed per article, and the ratio to trafilatura's own extraction
 	$(UV) python benchmarks/extraction.py
+
+bench-mail: ## digest mail for 500 subscribers through a local SMTP server, in mails per second
+	$(UV) python benchmarks/mail.py

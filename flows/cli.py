@@ -143,6 +143,12 @@ def _ingest_summary(report: Any) -> str:
         + (f", {report.articles_failed} failed" if report.articles_failed else "")
         + f"; events: {report.events}; incidents: {len(report.incidents_new)} new, "
         f"{len(report.incidents_updated)} updated"
+        + (
+            f"; alerts: {report.alerts_sent} sent"
+            + (f", {report.alerts_failed} failed (will retry)" if report.alerts_failed else "")
+            if report.alerts_made or report.alerts_sent or report.alerts_failed
+            else ""
+        )
     )
 
 
@@ -160,6 +166,8 @@ def _digest_summary(report: Any, send: bool) -> str:
             text += f" via {report.where}"
         if report.failed:
             text += f", {len(report.failed)} failed (will retry)"
+        if report.stopped:
+            text += f" ({report.stopped})"
     if report.pending:
         text += f"; {report.pending} deliveries pending"
     return text

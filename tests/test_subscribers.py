@@ -137,3 +137,65 @@ def test_cli_bad_preference_is_one_error_line(
 def test_cli_set_needs_a_subscriber(settings: Callable[..., Settings], tmp_path: Path) -> None:
     result = cli(settings([]), "subscribers", "set", "ghost@example.com", "--format", "text")
     assert (result.exit_code, result.stderr) == (1, "Error: ghost@example.com is not subscribed\n")
+
+
+def test_upgrade_keeps_what_subscribers_were_already_told(
+    settings: Callable[..., Settings],
+) -> None:
+    """A database from before per-subscriber digests: what the digests delivered to a
+    subscriber showed is what they have seen, so it is not new to them after the upgrade."""
+    import json
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from flows.store import MIGRATIONS
+
+    config_settings = settings([])
+    config_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = config_settings.resolved_database_url
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    stamp = datetime(2021, 3, 4, tzinfo=UTC)
+    summary = {
+        "date_start": "2021-03-03", "date_end": "2021-03-03", "date_precision": "day",
+        "recent": True, "site": None, "location_text": "Ain al-Asad", "attack_type": "rocket",
+        "munitions": {"min": None, "max": None}, "outcome": "unknown",
+        "killed": {"total": None, "us": None}, "wounded": {"total": None, "us": None},
+        "perpetrator": {"name": None, "status": "unknown"}, "evidence": [],
+    }  # fmt: skip
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        rows = {
+            "subscribers": {"id": 1, "email": "ana@example.com", "active": True,
+                            "created": stamp},
+            "incidents": {"id": 1, "site_id": None, "date_start": "2021-03-03",
+                          "date_end": "2021-03-03", "newsworthy": True,
+                          "summary": json.dumps(summary), "first_seen": stamp,
+                          "updated": stamp},
+            "digests": {"id": 1, "created": stamp, "subject": "s", "text": "t", "html": "h"},
+            "digest_items": {"digest_id": 1, "incident_id": 1, "kind": "new",
+                             "snapshot": '{"shown": true}'},
+            "deliveries": {"digest_id": 1, "subscriber_id": 1, "status": "sent",
+                           "message_id": "<m@basewatch>"},
+        }  # fmt: skip
+        for table, values in rows.items():
+            columns = ", ".join(values)
+            marks = ", ".join(f":{k}" for k in values)
+            connection.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({marks})"), values)
+    engine.dispose()
+
+    store = open_store(url, default_gazetteer())  # upgrades to head, filling subscriber_seen
+    with store.engine.connect() as connection:
+        seen = connection.execute(
+            text("SELECT subscriber_id, incident_id, snapshot FROM subscriber_seen")
+        ).all()
+    assert [(a, b, json.loads(c) if isinstance(c, str) else c) for a, b, c in seen] == [
+        (1, 1, {"shown": True})
+    ]
+    [(address, prefs)] = store.subscriber_list()
+    assert (address, prefs) == ("ana@example.com", Preferences())
