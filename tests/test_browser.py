@@ -100,14 +100,20 @@ def screenshot(tab: object, shots: Path, name: str) -> Path:
     return path
 
 
+def fits_the_screen(tab: object) -> bool:
+    """Return True if the page needs no sideways scrolling (nothing wider than the viewport)."""
+    return tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def link(web_server: WebServer, email: str, purpose: str) -> str:
     token = sign_token(email, purpose, web_server.data.settings.resolved_secret_key)
     return f"/{purpose}?token={token}"
 
 
 def test_open_an_incident(page: object, shots: Path) -> None:
-    page.set_viewport_size(DESKTOP)
     page.goto("/incidents")
+    assert fits_the_screen(page)  # the filters and the list on a phone
+    page.set_viewport_size(DESKTOP)
     # The stylesheet loaded under the CSP (its header rule is a 3px red border).
     border = page.eval_on_selector("header.top", "e => getComputedStyle(e).borderBottomWidth")
     assert border == "3px"
@@ -122,6 +128,7 @@ def test_open_an_incident(page: object, shots: Path) -> None:
     assert page.locator("ol.reports > li").count() == 3
     assert page.locator("blockquote.evidence").first.is_visible()
     assert "Wounded" in page.locator("table.spread").inner_text()
+    assert fits_the_screen(page)
     screenshot(page, shots, "incident")
 
 
@@ -133,6 +140,7 @@ def test_subscribe(page: object, store: Store, shots: Path) -> None:
     page.check("input[name=attack_types][value=drone]")
     page.select_option("select[name=cadence]", "weekly")
     page.select_option("select[name=timezone]", "Asia/Baghdad")
+    assert fits_the_screen(page)
     screenshot(page, shots, "subscribe")
     page.click("button:has-text('Subscribe')")
     assert page.locator("p.ok").inner_text().startswith("You are subscribed.")
