@@ -602,3 +602,28 @@ def test_basewatch_web_port_taken_is_one_error_line(tmp_path, web_server: WebSer
     result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "web", "--port", port])
     assert result.exit_code == 1
     assert result.output == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_other_commands_do_not_load_the_web_app_nor_it_prefect() -> None:
+    # Checked in a fresh process: `web` imports Starlette and uvicorn only when it runs, and
+    # the web app itself needs no Prefect.
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from flows.cli import main\n"
+        "assert CliRunner().invoke(main, ['sites']).exit_code == 0\n"
+        "web = {'starlette', 'uvicorn', 'flows.web'}\n"
+        "print(sorted(m for m in sys.modules if m in web or m.split('.')[0] in web))\n"
+        "import flows.web\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'prefect', 'starlette'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "['starlette']"]
