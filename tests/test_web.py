@@ -564,7 +564,10 @@ def test_one_click_unsubscribe_rfc8058(web_server: WebServer, store: Store) -> N
 # -- the command ---------------------------------------------------------------------------------
 
 
-def test_basewatch_web_prints_one_line_and_stops_on_ctrl_c(web_data: WebData) -> None:
+@pytest.mark.parametrize("access_log", [False, True])
+def test_basewatch_web_prints_one_line_and_stops_on_ctrl_c(
+    web_data: WebData, access_log: bool
+) -> None:
     env = {
         **os.environ,
         "BASEWATCH_DATA_DIR": str(web_data.settings.data_dir),
@@ -573,7 +576,13 @@ def test_basewatch_web_prints_one_line_and_stops_on_ctrl_c(web_data: WebData) ->
     if web_data.settings.database_url:
         env["BASEWATCH_DATABASE_URL"] = web_data.settings.database_url
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("basewatch")), "web", "--port", "0"],
+        [
+            str(Path(sys.executable).with_name("basewatch")),
+            "web",
+            "--port",
+            "0",
+            *(["--access-log"] if access_log else []),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -594,7 +603,17 @@ def test_basewatch_web_prints_one_line_and_stops_on_ctrl_c(web_data: WebData) ->
             process.kill()
     assert process.returncode == 0
     assert out == "stopped\n"
-    assert err == ""  # no framework noise
+    if access_log:  # one line per request
+        assert re.fullmatch(r'127\.0\.0\.1:\d+ - "GET /incidents HTTP/1\.1" 200\n', err), err
+    else:
+        assert err == ""  # no framework noise
+
+
+def test_wrong_method_is_405(client: httpx.Client) -> None:
+    response = client.post("/incidents", data={"country": "IQ"})
+    assert response.status_code == 405
+    assert "<h1>Method not allowed</h1>" in response.text
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 def test_basewatch_web_port_taken_is_one_error_line(tmp_path, web_server: WebServer) -> None:
