@@ -142,14 +142,21 @@ def _ingest_summary(report: Any) -> str:
         f"articles: {report.articles_new} new"
         + (f", {report.articles_failed} failed" if report.articles_failed else "")
         + f"; events: {report.events}; incidents: {len(report.incidents_new)} new, "
-        f"{len(report.incidents_updated)} updated"
-        + (
-            f"; alerts: {report.alerts_sent} sent"
-            + (f", {report.alerts_failed} failed (will retry)" if report.alerts_failed else "")
-            if report.alerts_made or report.alerts_sent or report.alerts_failed
-            else ""
-        )
+        f"{len(report.incidents_updated)} updated" + _alerts_summary(report)
     )
+
+
+def _alerts_summary(report: Any) -> str:
+    """Return "; alerts: N sent[, M failed (will retry)][, K pending]", or "" if none."""
+    if not (report.alerts_made or report.alerts_sent or report.alerts_failed):
+        return ""
+    text = f"; alerts: {report.alerts_sent} sent"
+    if report.alerts_failed:
+        text += f", {report.alerts_failed} failed (will retry)"
+    waiting = report.alerts_made - report.alerts_sent - report.alerts_failed
+    if waiting > 0:
+        text += f", {waiting} pending"
+    return text
 
 
 def _digest_summary(report: Any, send: bool) -> str:

@@ -12,8 +12,9 @@ import logging
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from extract.digest import Digest, DigestItem, select_for_subscriber, snapshot
 from extract.errors import DeliveryError
@@ -134,9 +135,7 @@ class MailRenderer:
                 msg_id=item.message_id,
             )
         prefs = item.preferences
-        from zoneinfo import ZoneInfo
-
-        created = (item.created or datetime.now().astimezone()).astimezone(ZoneInfo(prefs.timezone))
+        created = (item.created or datetime.now(UTC)).astimezone(ZoneInfo(prefs.timezone))
         new, updated = [], []
         for entry in items:
             incident = self.incidents.get(entry.incident_id)

@@ -131,13 +131,10 @@ def incident_view(data: dict[str, Any]) -> dict[str, Any]:
     site = data["site"]
     return {
         "when": _when(data),
-        "short_when": date.fromisoformat(data["date_start"]).strftime("%-d %b"),
-        "short_type": one_line(data["attack_type"]).replace("_", " "),
-        "killed_short": _short_killed(data["killed"]),
         "site": one_line(site["name"] if site else data["location_text"]) or "unnamed site",
         "country": COUNTRIES.get(site["country"], site["country"]) if site else "",
         "type": TYPE_LABELS.get(data["attack_type"], data["attack_type"]),
-        "munitions": _munitions_label(_munitions(data["munitions"])),
+        "munitions": _munitions(data["munitions"]),
         "outcome": OUTCOME_LABELS.get(data["outcome"], data["outcome"]),
         "killed": _casualties(data["killed"]),
         "wounded": _casualties(data["wounded"]),
@@ -156,8 +153,17 @@ def incident_view(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _view(item: DigestItem) -> dict[str, Any]:
-    view = incident_view(item.incident.to_dict())
-    view.update(kind=item.kind, changes=[one_line(c) for c in item.changes])
+    data = item.incident.to_dict()
+    view = incident_view(data)
+    view.update(
+        kind=item.kind,
+        changes=[one_line(c) for c in item.changes],
+        # The mail's at-a-glance table and its munitions wording.
+        short_when=date.fromisoformat(data["date_start"]).strftime("%-d %b"),
+        short_type=one_line(data["attack_type"]).replace("_", " "),
+        killed_short=_short_killed(data["killed"]),
+        munitions_label=_munitions_label(view["munitions"]),
+    )
     return view
 
 

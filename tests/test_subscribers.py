@@ -199,3 +199,57 @@ def test_upgrade_keeps_what_subscribers_were_already_told(
     ]
     [(address, prefs)] = store.subscriber_list()
     assert (address, prefs) == ("ana@example.com", Preferences())
+
+
+def test_cli_run_alerts_immediate_subscribers_after_the_ingest(
+    settings: Callable[..., Settings], seed_dir: Path, tmp_path: Path
+) -> None:
+    from conftest import write_sources
+
+    config = settings([])
+    sources = write_sources(tmp_path / "sources.yaml", [{"name": "medialine", "path": "seed"}])
+    cli(config, "subscribers", "add", "now@example.com", "--cadence", "immediate")
+    cli(config, "subscribers", "add", "later@example.com", "--country", "SY")
+
+    held = cli(config, "run", "--sources", str(sources), "--no-email")
+    assert held.exit_code == 0, held.output
+    assert held.stdout.splitlines()[0].endswith("; alerts: 0 sent, 1 pending")
+
+    sent = cli(config, "digest")
+    assert sent.exit_code == 0, sent.output
+    outbox = config.data_dir / "outbox"
+    # The alert told now@ of the Taji attack, so their digest has nothing new: no digest mail.
+    # later@ hears of Syria only: nothing.
+    assert [p.name for p in outbox.iterdir()] == ["alert-d000001-now@example.com.eml"]
+    assert sent.stdout == (
+        f"digest: nothing new or updated since the last one; sent 1 via {outbox}\n"
+    )
+
+
+def test_cli_ingest_sends_the_alert_at_once(
+    settings: Callable[..., Settings], seed_dir: Path, tmp_path: Path
+) -> None:
+    from conftest import write_sources
+
+    config = settings([])
+    sources = write_sources(tmp_path / "sources.yaml", [{"name": "medialine", "path": "seed"}])
+    cli(
+        config,
+        "subscribers",
+        "add",
+        "now@example.com",
+        "--cadence",
+        "immediate",
+        "--format",
+        "text",
+    )
+    result = cli(config, "ingest", "--sources", str(sources))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "sources: 1 ok, 0 failed; articles: 1 new; events: 3; incidents: 3 new, 0 updated; "
+        "alerts: 1 sent\n"
+    )
+    [alert] = (config.data_dir / "outbox").iterdir()
+    message = alert.read_text(encoding="utf-8")
+    assert "Subject: basewatch alert: Rocket attack on Camp Taji, Iraq" in message
+    assert "Content-Type: text/plain" in message and "text/html" not in message
