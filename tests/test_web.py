@@ -57,6 +57,8 @@ def test_incidents_list_shows_recent_attacks_newest_first(client: httpx.Client) 
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert "Tower 22, Jordan" in page.text
     assert "Camp Taji, Iraq" in page.text
+    assert "Drone attack · 1 munition · hit" in page.text  # Tower 22
+    assert "Rocket attack · 2 munitions · hit" in page.text  # Camp Taji, June 2020
     ids = incident_ids(page.text)
     assert len(ids) == len(set(ids)) >= 10
     dates = re.findall(r"<strong>(.*?)</strong>", page.text)
