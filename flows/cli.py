@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import os
@@ -310,7 +308,9 @@ def extract(ctx: Context, path: Path, published: str, url: str | None, fmt: str)
             json.dumps({"events": [e.to_dict() for e in events]}, indent=2, ensure_ascii=False)
         )
         return
-    rows = [_row(e.to_dict()) for e in events]
+    from reports.export import event_row
+
+    rows = [event_row(e.to_dict()) for e in events]
     click.echo(
         _table(
             rows,
@@ -329,47 +329,6 @@ def extract(ctx: Context, path: Path, published: str, url: str | None, fmt: str)
             ],
         )
     )
-
-
-def _fig(value: dict[str, Any], a: str, b: str) -> str:
-    low, high = value[a], value[b]
-    if low is None and high is None:
-        return "?"
-    if a == "total":
-        return f"{'?' if low is None else low}" + (f" ({high} US)" if high is not None else "")
-    return (
-        f"{low if low is not None else '?'}..{high if high is not None else ''}"
-        if low != high
-        else str(low)
-    )
-
-
-def _row(data: dict[str, Any]) -> dict[str, str]:
-    site = data["site"]
-    when = (
-        data["date_start"]
-        if data["date_precision"] == "day"
-        else f"{data['date_start']}..{data['date_end']}"
-    )
-    return {
-        "id": str(data.get("id", "")),
-        "date": when,
-        "precision": data["date_precision"],
-        "recent": "yes" if data["recent"] else "no",
-        "site": site["name"] if site else data["location_text"],
-        "country": site["country"] if site else "",
-        "type": data["attack_type"],
-        "munitions": _fig(data["munitions"], "min", "max"),
-        "outcome": data["outcome"],
-        "killed": _fig(data["killed"], "total", "us"),
-        "wounded": _fig(data["wounded"], "total", "us"),
-        "perpetrator": (
-            f"{data['perpetrator']['name'] or '?'} ({data['perpetrator']['status']})"
-            if data["perpetrator"]["status"] != "unknown"
-            else "?"
-        ),
-        "sources": str(len(data.get("sources", []))),
-    }
 
 
 def _table(rows: list[dict[str, str]], columns: list[str]) -> str:
@@ -418,58 +377,21 @@ def events(
     first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
     if first and last and first > last:
         raise UsageError(f"--since {first} is after --until {last}")
+    from reports.export import event_row, incidents_csv, incidents_geojson
+
     store = _open_store(ctx)
     incidents = [i for i in store.incidents(first, last) if include_recalled or i.newsworthy]
     data = [i.to_dict() for i in incidents]
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        buffer = io.StringIO()
-        columns = [
-            "id",
-            "date",
-            "precision",
-            "recent",
-            "site",
-            "country",
-            "type",
-            "munitions",
-            "outcome",
-            "killed",
-            "wounded",
-            "perpetrator",
-            "sources",
-        ]
-        writer = csv.DictWriter(
-            buffer, fieldnames=columns + ["lat", "lon", "source_urls"], lineterminator="\n"
-        )
-        writer.writeheader()
-        for item in data:
-            row = {c: _row(item)[c] for c in columns}
-            row["lat"] = item["site"]["lat"] if item["site"] else ""
-            row["lon"] = item["site"]["lon"] if item["site"] else ""
-            row["source_urls"] = " ".join(s["url"] for s in item["sources"])
-            writer.writerow(row)
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(incidents_csv(data), nl=False)
     elif fmt == "geojson":
-        features = [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [i["site"]["lon"], i["site"]["lat"]]},
-                "properties": {k: v for k, v in i.items() if k != "evidence"},
-            }
-            for i in data
-            if i["site"]
-        ]
-        click.echo(
-            json.dumps(
-                {"type": "FeatureCollection", "features": features}, indent=2, ensure_ascii=False
-            )
-        )
+        click.echo(json.dumps(incidents_geojson(data), indent=2, ensure_ascii=False))
     else:
         click.echo(
             _table(
-                [_row(i) for i in data],
+                [event_row(i) for i in data],
                 [
                     "id",
                     "date",
@@ -821,4 +743,44 @@ def serve(ctx: Context, sources_path: Path | None) -> None:
                 pass
     except BasewatchError as exc:
         _fail(exc, ctx.debug)
+    click.echo("stopped")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [env BASEWATCH_WEB_HOST; 127.0.0.1].")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Port [env BASEWATCH_WEB_PORT; 8080; 0: any free].",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="One line per request on stderr [env BASEWATCH_WEB_ACCESS_LOG; off].",
+)
+@click.pass_obj
+def web(ctx: Context, host: str | None, port: int | None, access_log: bool | None) -> None:
+    """Serve the web app until Ctrl-C: incidents, digests, subscribe, preferences, unsubscribe.
+
+    Mail links point at BASEWATCH_BASE_URL; the secret key that signs them and the forms'
+    CSRF tokens is BASEWATCH_SECRET_KEY, else <data dir>/secret.key.
+    """
+    settings = _settings(ctx, None)
+    host = host or settings.web_host
+    port = settings.web_port if port is None else port
+    access_log = settings.web_access_log if access_log is None else access_log
+    from flows.web import create_app
+    from flows.web.server import bind, make_server, url_of
+
+    try:
+        app = create_app(settings, _open_store(ctx))
+        sock = bind(host, port)
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    with sock:
+        click.echo(f"basewatch web: serving on {url_of(sock)} (Ctrl-C to stop)")
+        try:
+            make_server(app, access_log).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # uvicorn has already shut down gracefully; it re-raises the signal
     click.echo("stopped")

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extract.errors import ConfigError
@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     token_max_age_days: float = 60.0
     base_url: str = "http://127.0.0.1:8080"
+
+    # `basewatch web`: where it listens (flags --host/--port override), and one line per request.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    web_access_log: bool = False
 
     @field_validator("timezone")
     @classmethod

@@ -50,6 +50,8 @@ from extract.preferences import Preferences
 
 __all__ = [
     "ArticleIn",
+    "DigestInfo",
+    "IncidentFilter",
     "MailingItem",
     "PendingDelivery",
     "Store",
@@ -312,6 +314,36 @@ class MailingItem:
     kind: str
     changes: tuple[str, ...]
     snapshot: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Which incidents to list: every field that is set must match (None matches all)."""
+
+    country: str | None = None  # ISO 3166 alpha-2 of the site
+    site_id: str | None = None
+    attack_type: str | None = None
+    since: date | None = None  # the attack's dates meet since..until
+    until: date | None = None
+    include_recalled: bool = False  # also incidents known only from recalled mentions
+
+    def matches(self, summary: dict[str, Any]) -> bool:
+        """Return True if an incident summary (the JSON contract's E) passes the filter."""
+        site = summary.get("site") or {}
+        if self.country and site.get("country") != self.country:
+            return False
+        if self.site_id and site.get("id") != self.site_id:
+            return False
+        return not (self.attack_type and summary.get("attack_type") != self.attack_type)
+
+
+@dataclass(frozen=True)
+class DigestInfo:
+    """A stored digest as the archive lists it."""
+
+    id: int
+    created: datetime
+    subject: str
 
 
 def _migrate(engine: Engine) -> None:
@@ -599,6 +631,39 @@ class Store:
                 query = query.where(IncidentRow.id.in_(ids))
             return [self._incident(s, r) for r in s.scalars(query)]
 
+    def incident(self, incident_id: int) -> Incident | None:
+        """Return one incident with every report of it, or None."""
+        with self.session() as s:
+            row = s.get(IncidentRow, incident_id)
+            return self._incident(s, row) if row is not None else None
+
+    def find_incidents(
+        self, query: IncidentFilter, offset: int = 0, limit: int | None = None
+    ) -> tuple[list[Incident], int]:
+        """Return one page of the incidents that pass ``query``, newest first, and their total.
+
+        Dates, site and recency are filtered in SQL; country and type on the stored summary, so
+        only the page's incidents are loaded with their reports.
+        """
+        with self.session() as s:
+            sql = select(IncidentRow.id, IncidentRow.summary).order_by(
+                IncidentRow.date_start.desc(), IncidentRow.id.desc()
+            )
+            if query.since:
+                sql = sql.where(IncidentRow.date_end >= query.since)
+            if query.until:
+                sql = sql.where(IncidentRow.date_start <= query.until)
+            if query.site_id:
+                sql = sql.where(IncidentRow.site_id == query.site_id)
+            if not query.include_recalled:
+                sql = sql.where(IncidentRow.newsworthy.is_(True))
+            ids = [i for i, summary in s.execute(sql).tuples() if query.matches(summary)]
+            chosen = ids[offset : offset + limit if limit is not None else None]
+            rows = {
+                r.id: r for r in s.scalars(select(IncidentRow).where(IncidentRow.id.in_(chosen)))
+            }
+            return [self._incident(s, rows[i]) for i in chosen], len(ids)
+
     def counts(self) -> dict[str, int]:
         """Return row counts of the main tables."""
         with self.session() as s:
@@ -709,6 +774,16 @@ class Store:
         """Return the ids of every stored digest, oldest first."""
         with self.session() as s:
             return list(s.scalars(select(DigestRow.id).order_by(DigestRow.id)))
+
+    def digest_list(self) -> list[DigestInfo]:
+        """Return every stored digest's id, time and subject, newest first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(DigestRow.id, DigestRow.created, DigestRow.subject).order_by(
+                    DigestRow.id.desc()
+                )
+            ).tuples()
+            return [DigestInfo(i, created, subject) for i, created, subject in rows]
 
     def digest(self, digest_id: int) -> DigestRow | None:
         """Return a stored digest."""

@@ -548,3 +548,89 @@ def postgres_url(postgres_admin: Any) -> Iterator[str]:
     with postgres_admin.connect() as connection:
         # FORCE: the store's pooled connections are still open.
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# -- the web app over a store filled by the real ingest -----------------------------------------
+
+HOSTILE_TITLE = "<script>alert('title')</script> Camp Taji\r\nSet-Cookie: stolen=1"
+HOSTILE_URL = "JavaScript:alert(document.cookie)"
+HOSTILE_MARKUP = '<script>alert("evidence")</script> <a href="javascript:alert(2)">here</a>'
+
+
+@dataclass(frozen=True)
+class WebData:
+    """A store filled by ingesting the bundled seeds, the sample feed and a hostile article,
+    then digested once (data/digests holds digest-0001.html)."""
+
+    settings: Settings
+    hostile_incident: int  # the incident the hostile article reports
+
+
+@pytest.fixture(scope="session")
+def web_data(tmp_path_factory: pytest.TempPathFactory) -> WebData:
+    """Ingest and digest once for the web tests (SQLite, or PostgreSQL in the second pass)."""
+    from extract.gazetteer import default_gazetteer
+    from flows.digest import digest
+    from flows.ingest import ingest
+    from flows.store import IncidentFilter, open_store
+
+    folder = tmp_path_factory.mktemp("web")
+    hostile = folder / "hostile"
+    hostile.mkdir()
+    text = (DATA / "taji-2020-03" / "camp_taji_rockets_2020_03_12.txt").read_text(encoding="utf-8")
+    marked = text.replace("struck Camp Taji,", f"struck Camp Taji {HOSTILE_MARKUP},")
+    assert marked != text
+    (hostile / "taji.txt").write_text(marked, encoding="utf-8")
+    (hostile / "taji.yaml").write_text(
+        yaml.safe_dump(
+            {"url": HOSTILE_URL, "title": HOSTILE_TITLE, "published": "2020-03-12T10:00:00+03:00"}
+        ),
+        encoding="utf-8",
+    )
+    settings = build_settings(
+        folder,
+        [
+            {"name": "seeds", "path": str(SEEDS)},
+            {"name": "levant-wire-sample", "path": str(SEEDS / "sample-feed.xml")},
+            {"name": "hostile", "path": "hostile"},
+        ],
+        secret_key="web-tests-secret-key",
+    )
+    report = ingest(settings)
+    # The 15 bundled articles (seeds and sample feed) and the hostile one, all stored.
+    assert not report.sources_failed and report.articles_new >= 16, report
+    assert digest(settings, send=False).digest_id == 1
+    store = open_store(settings.resolved_database_url, default_gazetteer())
+    found, _ = store.find_incidents(IncidentFilter(site_id="camp-taji", include_recalled=True))
+    hostile_ids = [
+        i.id for i in found if any(r.source.url.lower() == HOSTILE_URL.lower() for r in i.reports)
+    ]
+    assert len(hostile_ids) == 1
+    store.engine.dispose()
+    return WebData(settings, hostile_ids[0])
+
+
+@dataclass(frozen=True)
+class WebServer:
+    """The web app served by uvicorn in a thread on 127.0.0.1."""
+
+    url: str
+    data: WebData
+
+
+@pytest.fixture(scope="session")
+def web_server(web_data: WebData) -> Iterator[WebServer]:
+    """Serve the web app over web_data's store on a free port, for the whole session."""
+    from flows.web import create_app
+    from flows.web.server import bind, make_server, url_of
+
+    sock = bind("127.0.0.1", 0)
+    server = make_server(create_app(web_data.settings))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="web", daemon=True
+    )
+    thread.start()  # the socket already listens: requests queue until uvicorn accepts them
+    yield WebServer(url_of(sock), web_data)
+    server.should_exit = True
+    thread.join(10)
+    sock.close()

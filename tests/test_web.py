@@ -1,0 +1,650 @@
+"""The web app on a real uvicorn server on 127.0.0.1, over a store filled by the real ingest of
+the bundled seeds, the sample feed and a hostile article (see conftest.web_data)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from conftest import HOSTILE_MARKUP, HOSTILE_TITLE, HOSTILE_URL, REPO, WebData, WebServer
+
+from extract.gazetteer import default_gazetteer
+from extract.preferences import Preferences
+from flows.cli import main
+from flows.store import Store, open_store
+from flows.tokens import sign_token
+from flows.web.security import CSRF_COOKIE, SECURITY_HEADERS, safe_next
+
+
+@pytest.fixture(scope="module")
+def client(web_server: WebServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=web_server.url, timeout=30, follow_redirects=False) as c:
+        yield c
+
+
+def error_line(page: str) -> str:
+    found = re.search(r'<p class="error"[^>]*>(.*?)</p>', page, re.DOTALL)
+    assert found, page
+    return found.group(1)
+
+
+def listed(page: str) -> str:
+    """Return the incident list of a page (not the filter form's options)."""
+    return page.split('<p class="summary">', 1)[1]
+
+
+def incident_ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'href="/incidents/(\d+)"', page)]
+
+
+# -- incidents -----------------------------------------------------------------------------------
+
+
+def test_incidents_list_shows_recent_attacks_newest_first(client: httpx.Client) -> None:
+    page = client.get("/incidents")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Tower 22, Jordan" in page.text
+    assert "Camp Taji, Iraq" in page.text
+    assert "Drone attack · 1 munition · hit" in page.text  # Tower 22
+    assert "Rocket attack · 2 munitions · hit" in page.text  # Camp Taji, June 2020
+    ids = incident_ids(page.text)
+    assert len(ids) == len(set(ids)) >= 10
+    dates = re.findall(r"<strong>(.*?)</strong>", page.text)
+    assert dates[0].endswith("2024") and dates[-1].endswith(("2019", "2020"))
+    # K-1 (December 2019) is only ever recalled: not in the default list, in the full one.
+    assert "K-1 Air Base" not in listed(page.text)
+    assert "K-1 Air Base" in listed(client.get("/incidents?scope=all").text)
+
+
+def test_home_redirects_to_the_incidents(client: httpx.Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["location"] == "/incidents"
+
+
+@pytest.mark.parametrize(
+    "query, present, absent",
+    [
+        ("country=JO", ["Tower 22"], ["Camp Taji", "Al-Tanf"]),
+        ("country=sy", ["Al-Tanf"], ["Tower 22"]),
+        ("site=camp-taji", ["Camp Taji"], ["Tower 22", "Erbil"]),
+        ("type=drone", ["Tower 22"], ["Camp Taji"]),
+        ("since=2024-01-01", ["Tower 22"], ["Camp Taji", "Erbil"]),
+        ("since=2020-06-01&until=2020-06-30", ["Camp Taji"], ["Tower 22"]),
+        ("type=rocket&country=IQ&until=2020-12-31", ["Camp Taji"], ["Tower 22", "Erbil Air"]),
+    ],
+)
+def test_incident_filters(client: httpx.Client, query: str, present: list, absent: list) -> None:
+    page = client.get(f"/incidents?{query}")
+    assert page.status_code == 200, page.text
+    for name in present:
+        assert name in listed(page.text), (query, name)
+    for name in absent:
+        assert name not in listed(page.text), (query, name)
+
+
+def test_filters_are_kept_in_the_form_and_the_download_links(client: httpx.Client) -> None:
+    page = client.get("/incidents?country=JO&type=drone&since=2024-01-01").text
+    assert '<option value="JO" selected>' in page
+    assert '<option value="drone" selected>' in page
+    assert 'name="since" value="2024-01-01"' in page
+    assert 'href="/incidents.csv?country=JO&amp;type=drone&amp;since=2024-01-01"' in page
+
+
+def test_pagination(client: httpx.Client) -> None:
+    from flows.web.filters import PAGE_SIZE
+
+    everything = client.get("/incidents?scope=all").text
+    total = int(re.search(r'<p class="summary">(\d+) incidents', everything).group(1))
+    assert total == len(incident_ids(everything)) < PAGE_SIZE  # the sample fits one page
+    assert 'rel="next"' not in everything
+    assert incident_ids(client.get("/incidents?scope=all&page=2").text) == []
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("country=XX", "country: unknown country code, expected one of"),
+        ("site=area-51", "site: no site with this id"),
+        ("type=catapult", "type: unknown attack type, expected one of rocket"),
+        ("since=2020-13-01", "since: not a date, expected YYYY-MM-DD (&#39;2020-13-01&#39;)"),
+        ("until=yesterday", "until: not a date, expected YYYY-MM-DD"),
+        ("since=2021-01-02&until=2021-01-01", "since 2021-01-02 is after until 2021-01-01"),
+        ("scope=everything", "scope: expected recent or all"),
+        ("page=0", "page: expected a page number from 1"),
+        ("page=-1", "page: expected a page number from 1"),
+        ("page=abc", "page: expected a page number from 1"),
+    ],
+)
+def test_bad_filter_values_are_400_with_a_clear_message(
+    client: httpx.Client, query: str, message: str
+) -> None:
+    for path in ("/incidents", "/incidents.csv", "/incidents.geojson"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 400, (path, query)
+        assert message in error_line(response.text)
+        assert "Traceback" not in response.text
+
+
+def test_incident_page_has_sources_evidence_and_spread(client: httpx.Client) -> None:
+    listing = client.get("/incidents?country=JO").text
+    (tower,) = incident_ids(listing)
+    page = client.get(f"/incidents/{tower}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Drone attack on Tower 22, Jordan" in text
+    assert "Islamic Resistance in Iraq (claimed)" in text
+    assert text.count('<p class="source">') == 3  # three articles reported it
+    assert 'href="https://desertmeridian.example/2024/01/28/' in text
+    assert '<blockquote class="evidence">' in text
+    # The first report gave fewer wounded than the revised toll: the spread shows both.
+    spread = re.search(r'<table class="spread">(.*?)</table>', text, re.DOTALL).group(1)
+    wounded = re.search(r"Wounded</th><td>(\d+)</td><td>(\d+)</td>", spread)
+    assert wounded and int(wounded.group(1)) < int(wounded.group(2)) == 41
+
+
+def test_unknown_incident_and_page_are_404(client: httpx.Client) -> None:
+    for path in ("/incidents/999999", "/digests/999", "/digests/999/email", "/no/such/page"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "<h1>Not found</h1>" in response.text
+
+
+def test_csv_download_respects_the_filters(client: httpx.Client) -> None:
+    response = client.get("/incidents.csv?type=drone")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows and all(r["type"] == "drone" for r in rows)
+    assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)  # oldest first, as the CLI
+    every = list(csv.DictReader(io.StringIO(client.get("/incidents.csv").text)))
+    assert len(every) > len(rows)
+
+
+def test_geojson_download_respects_the_filters(client: httpx.Client) -> None:
+    response = client.get("/incidents.geojson?country=SY")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/geo+json")
+    data = json.loads(response.text)
+    assert data["type"] == "FeatureCollection" and data["features"]
+    for feature in data["features"]:
+        assert feature["properties"]["site"]["country"] == "SY"
+        lon, lat = feature["geometry"]["coordinates"]
+        assert 35 < lon < 43 and 32 < lat < 38  # in Syria
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    from reports.export import incidents_csv
+
+    item = {
+        "id": 1, "date_start": "2024-01-01", "date_end": "2024-01-01", "date_precision": "day",
+        "recent": True, "site": None, "location_text": "=HYPERLINK(\"http://evil\")",
+        "attack_type": "rocket", "munitions": {"min": None, "max": None}, "outcome": "unknown",
+        "killed": {"total": None, "us": None}, "wounded": {"total": None, "us": None},
+        "perpetrator": {"name": "@evil", "status": "claimed"}, "sources": [],
+    }  # fmt: skip
+    row = next(csv.DictReader(io.StringIO(incidents_csv([item]))))
+    assert row["site"] == '\'=HYPERLINK("http://evil")'
+    assert row["perpetrator"] == "'@evil (claimed)"
+    assert row["killed"] == "?" and row["date"] == "2024-01-01"  # ordinary cells as they are
+
+
+# -- digests -------------------------------------------------------------------------------------
+
+
+def test_digest_archive_lists_and_shows_the_stored_digest(client: httpx.Client) -> None:
+    archive = client.get("/digests")
+    assert archive.status_code == 200
+    assert 'href="/digests/1"' in archive.text
+    assert "basewatch: " in archive.text and "new attacks" in archive.text
+    page = client.get("/digests/1")
+    assert page.status_code == 200
+    assert '<iframe class="email" src="/digests/1/email" sandbox' in page.text
+    assert "NEW ATTACKS" in page.text  # the plain-text version, escaped in a <pre>
+
+
+def test_digest_email_is_served_sandboxed(client: httpx.Client) -> None:
+    response = client.get("/digests/1/email")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "sandbox" in policy and "default-src 'none'" in policy
+    assert "script-src" not in policy
+    assert "frame-ancestors 'self'" in policy
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "<h2" in response.text and "New attacks" in response.text
+
+
+# -- security ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/incidents", "/incidents/1", "/digests", "/no-such-page"])
+def test_security_headers_on_every_page(client: httpx.Client, path: str) -> None:
+    response = client.get(path)
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value, (path, name)
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert "server" not in response.headers
+
+
+def test_stylesheet_is_served_locally(client: httpx.Client) -> None:
+    response = client.get("/static/basewatch.css")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+    page = client.get("/incidents").text
+    assert re.findall(r'<link[^>]+href="([^"]+)"', page) == [
+        "/static/basewatch.css",
+        "/static/favicon.svg",
+    ]
+    assert client.get("/static/favicon.svg").headers["content-type"] == "image/svg+xml"
+    assert client.get("/static/secret.key").status_code == 404
+    assert client.get("/static/..%2Fweb.py").status_code == 404
+    # Nothing from a CDN or any other host: every link and resource on the list is local.
+    assert all(url.startswith("/") for url in re.findall(r'(?:src|href)="([^"]*)"', page))
+
+
+def test_hostile_values_never_become_markup_or_links(
+    client: httpx.Client, web_server: WebServer
+) -> None:
+    incident = web_server.data.hostile_incident
+    responses = {
+        "incident": client.get(f"/incidents/{incident}"),
+        "list": client.get("/incidents?site=camp-taji&scope=all"),
+        "digest": client.get("/digests/1"),
+        "email": client.get("/digests/1/email"),
+        "csv": client.get("/incidents.csv?site=camp-taji&scope=all"),
+    }
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        assert "stolen" not in str(response.headers).lower(), name  # the CR/LF title
+    assert HOSTILE_URL.lower() in responses["csv"].text.lower()  # a cell of text, not a link
+    pages = {name: r.text for name, r in responses.items() if name != "csv"}
+    # The payloads reached the pages (else this test would prove nothing) ...
+    assert (
+        "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; Camp Taji Set-Cookie: stolen=1"
+        in (pages["incident"])
+    )
+    assert "&lt;script&gt;alert(&#34;evidence&#34;)&lt;/script&gt;" in pages["incident"]
+    assert HOSTILE_URL.lower() in pages["incident"].lower()  # shown as text
+    for name, page in pages.items():
+        lowered = page.lower()
+        # ... but as text only: no script element, no javascript: link, no raw CR/LF title.
+        assert "<script" not in lowered, name
+        assert 'href="javascript:' not in lowered, name
+        assert HOSTILE_MARKUP not in page, name
+        assert HOSTILE_TITLE not in page and "\r" not in page, name
+        hrefs = re.findall(r"""<[a-z]+\b[^>]*\bhref\s*=\s*["']?([^"'\s>]*)""", page, re.IGNORECASE)
+        assert all(h.startswith(("/", "http://", "https://")) for h in hrefs), (name, hrefs)
+
+
+def test_no_user_value_reaches_a_header(client: httpx.Client) -> None:
+    response = client.get("/incidents", params={"country": "IQ\r\nSet-Cookie: stolen=1"})
+    assert response.status_code == 400
+    assert "stolen" not in str(response.headers).lower()
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/incidents?country=IQ", "/incidents?country=IQ"),
+        ("/preferences", "/preferences"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("\\\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/incidents\r\nSet-Cookie: x=1", "/"),
+        ("http:/evil.example", "/"),
+        ("", "/"),
+        (None, "/"),
+    ],
+)
+def test_safe_next_only_allows_local_paths(target: str | None, expected: str) -> None:
+    assert safe_next(target) == expected
+
+
+# -- subscribers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(web_server: WebServer) -> Iterator[Store]:
+    store = open_store(web_server.data.settings.resolved_database_url, default_gazetteer())
+    yield store
+    store.engine.dispose()
+
+
+def signed(web_server: WebServer, email: str, purpose: str) -> str:
+    return sign_token(email, purpose, web_server.data.settings.resolved_secret_key)
+
+
+def form_token(client: httpx.Client, path: str) -> str:
+    """GET a form page (which sets the CSRF cookie) and return the form's CSRF token."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)
+
+
+@pytest.fixture
+def browser_like(web_server: WebServer) -> Iterator[httpx.Client]:
+    """A client with its own cookie jar (a new visitor)."""
+    with httpx.Client(base_url=web_server.url, timeout=30, follow_redirects=False) as c:
+        yield c
+
+
+def test_subscribe_with_preferences(browser_like: httpx.Client, store: Store) -> None:
+    token = form_token(browser_like, "/subscribe")
+    assert browser_like.cookies.get(CSRF_COOKIE)
+    response = browser_like.post(
+        "/subscribe",
+        data={
+            "csrf_token": token,
+            "email": "new.reader@Example.ORG",
+            "countries": ["IQ", "SY"],
+            "attack_types": ["drone"],
+            "min_severity": "us_casualties",
+            "cadence": "weekly",
+            "timezone": "Asia/Baghdad",
+            "format": "text",
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/subscribe/done"
+    assert store.subscriber_preferences("new.reader@example.org") == Preferences(
+        countries=("IQ", "SY"),
+        attack_types=("drone",),
+        min_severity="us_casualties",
+        cadence="weekly",
+        timezone="Asia/Baghdad",
+        format="text",
+    )
+    done = browser_like.get("/subscribe/done")
+    assert "You are subscribed" in done.text
+
+
+def test_subscribing_again_changes_nothing_and_says_the_same(
+    browser_like: httpx.Client, store: Store
+) -> None:
+    store.add_subscriber("kept@example.org", Preferences(countries=("JO",)))
+    token = form_token(browser_like, "/subscribe")
+    response = browser_like.post(
+        "/subscribe", data={"csrf_token": token, "email": "kept@example.org", "cadence": "weekly"}
+    )
+    assert (response.status_code, response.headers["location"]) == (303, "/subscribe/done")
+    assert store.subscriber_preferences("kept@example.org") == Preferences(countries=("JO",))
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"email": "not an address"}, "not an email address: &#39;not an address&#39;"),
+        ({"email": "a@example.org\r\nBcc: victim@example.org"}, "not an email address"),
+        ({"email": "b@example.org", "countries": "XX"}, "country: unknown code &#39;XX&#39;"),
+        ({"email": "b@example.org", "cadence": "hourly"}, "cadence: &#39;hourly&#39; is not one"),
+        ({"email": "b@example.org", "timezone": "Mars/Olympus"}, "timezone: unknown"),
+    ],
+)
+def test_subscribe_form_errors_are_400_with_the_form_again(
+    browser_like: httpx.Client, store: Store, fields: dict, message: str
+) -> None:
+    token = form_token(browser_like, "/subscribe")
+    response = browser_like.post("/subscribe", data={"csrf_token": token, **fields})
+    assert response.status_code == 400
+    assert message in error_line(response.text)
+    assert 'action="/subscribe"' in response.text
+    assert store.subscriber_preferences("b@example.org") is None
+
+
+@pytest.mark.parametrize("case", ["no token", "token of another cookie", "no cookie", "forged"])
+def test_form_posts_without_a_valid_csrf_token_are_refused(
+    web_server: WebServer, browser_like: httpx.Client, store: Store, case: str
+) -> None:
+    email = f"csrf-{case.replace(' ', '-')}@example.org"
+    token = form_token(browser_like, "/subscribe")
+    data = {"email": email, "csrf_token": token}
+    if case == "no token":
+        del data["csrf_token"]
+    elif case == "token of another cookie":
+        with httpx.Client(base_url=web_server.url) as other:
+            data["csrf_token"] = form_token(other, "/subscribe")
+    elif case == "no cookie":
+        browser_like.cookies.clear()
+    else:
+        data["csrf_token"] = "0" * 64
+    response = browser_like.post("/subscribe", data=data)
+    assert response.status_code == 403
+    assert "reload it and retry" in error_line(response.text)
+    assert store.subscriber_preferences(email) is None
+    # The preferences form is protected the same way.
+    store.add_subscriber(email)
+    link = signed(web_server, email, "preferences")
+    response = browser_like.post("/preferences", data={**data, "token": link, "cadence": "weekly"})
+    assert response.status_code == 403
+    assert store.subscriber_preferences(email) == Preferences()
+
+
+def test_csrf_cookie_is_http_only_and_strict(browser_like: httpx.Client) -> None:
+    header = browser_like.get("/subscribe").headers["set-cookie"]
+    assert header.startswith(f"{CSRF_COOKIE}=")
+    assert "HttpOnly" in header and "SameSite=Strict" in header and "Path=/" in header
+
+
+def test_preferences_page_via_signed_link(
+    web_server: WebServer, browser_like: httpx.Client, store: Store
+) -> None:
+    store.add_subscriber("prefs@example.org", Preferences(countries=("IQ",), cadence="weekly"))
+    link = signed(web_server, "prefs@example.org", "preferences")
+    page = browser_like.get("/preferences", params={"token": link})
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "prefs@example.org" in page.text
+    assert 'value="IQ" checked' in page.text
+    assert '<option value="weekly" selected>' in page.text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)
+    saved = browser_like.post(
+        "/preferences",
+        data={
+            "csrf_token": token,
+            "token": link,
+            "countries": ["JO"],
+            "attack_types": ["drone", "rocket"],
+            "min_severity": "casualties",
+            "cadence": "daily",
+            "timezone": "Europe/Berlin",
+            "format": "html",
+        },
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"].startswith("/preferences?token=")
+    assert store.subscriber_preferences("prefs@example.org") == Preferences(
+        countries=("JO",),
+        attack_types=("drone", "rocket"),
+        min_severity="casualties",
+        timezone="Europe/Berlin",
+    )
+    assert "Preferences saved." in browser_like.get(saved.headers["location"]).text
+
+
+@pytest.mark.parametrize(
+    "token, message",
+    [
+        ("", "this page needs the preferences link from a digest email"),
+        ("garbage", "preferences link is not valid"),
+        ("unsubscribe", "preferences link is not valid"),  # a token made for another purpose
+        ("other-key", "preferences link is not valid"),
+    ],
+)
+def test_bad_preferences_links_are_400(
+    web_server: WebServer, client: httpx.Client, token: str, message: str
+) -> None:
+    if token == "unsubscribe":
+        token = signed(web_server, "prefs@example.org", "unsubscribe")
+    elif token == "other-key":
+        token = sign_token("prefs@example.org", "preferences", "another-secret-key")
+    response = client.get("/preferences", params={"token": token})
+    assert response.status_code == 400
+    assert message in error_line(response.text)
+
+
+@pytest.mark.parametrize(
+    "target, location",
+    [
+        ("/incidents?country=IQ", "/incidents?country=IQ"),
+        ("https://evil.example/", None),
+        ("//evil.example/", None),
+        ("/\\evil.example", None),
+        ("/incidents\r\nSet-Cookie: stolen=1", None),
+    ],
+)
+def test_redirects_after_a_form_stay_on_this_site(
+    web_server: WebServer, browser_like: httpx.Client, store: Store, target: str, location: str
+) -> None:
+    store.add_subscriber("redirect@example.org")
+    link = signed(web_server, "redirect@example.org", "preferences")
+    token = form_token(browser_like, f"/preferences?token={link}")
+    response = browser_like.post(
+        "/preferences", data={"csrf_token": token, "token": link, "next": target}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == (location or f"/preferences?token={link}&saved=1")
+    assert "stolen" not in str(response.headers)
+    # The subscribe form's "next" goes through the same check.
+    token = form_token(browser_like, "/subscribe")
+    response = browser_like.post(
+        "/subscribe", data={"csrf_token": token, "email": "r2@example.org", "next": target}
+    )
+    done = browser_like.get(response.headers["location"])
+    back = re.search(r'<a href="([^"]*)">Continue</a>', done.text).group(1)
+    assert back == (location or "/incidents").replace("&", "&amp;")
+
+
+def test_unsubscribe_get_asks_and_post_does_it(
+    web_server: WebServer, browser_like: httpx.Client, store: Store
+) -> None:
+    store.add_subscriber("leaving@example.org")
+    link = signed(web_server, "leaving@example.org", "unsubscribe")
+    page = browser_like.get("/unsubscribe", params={"token": link})
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert "Stop sending digests to" in page.text and '<button class="danger"' in page.text
+    assert store.subscriber_preferences("leaving@example.org") is not None  # GET changes nothing
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    response = browser_like.post(
+        action.replace("&amp;", "&"), data={"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 200
+    assert "will get no more digests" in response.text
+    assert store.subscriber_preferences("leaving@example.org") is None
+
+
+def test_one_click_unsubscribe_rfc8058(web_server: WebServer, store: Store) -> None:
+    """What a mail client does: POST to the List-Unsubscribe URL, no cookie, no CSRF token."""
+    store.add_subscriber("oneclick@example.org")
+    link = signed(web_server, "oneclick@example.org", "unsubscribe")
+    url = f"{web_server.url}/unsubscribe?token={link}"
+    for content_type in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        body = (
+            b"List-Unsubscribe=One-Click"
+            if content_type.startswith("application")
+            else b'--x\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
+            b"One-Click\r\n--x--\r\n"
+        )
+        response = httpx.post(url, content=body, headers={"content-type": content_type})
+        assert response.status_code == 200  # the second time too: already unsubscribed
+        assert store.subscriber_preferences("oneclick@example.org") is None
+    assert httpx.post(f"{web_server.url}/unsubscribe?token=forged").status_code == 400
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("access_log", [False, True])
+def test_basewatch_web_prints_one_line_and_stops_on_ctrl_c(
+    web_data: WebData, access_log: bool
+) -> None:
+    env = {
+        **os.environ,
+        "BASEWATCH_DATA_DIR": str(web_data.settings.data_dir),
+        "BASEWATCH_SECRET_KEY": web_data.settings.resolved_secret_key,
+    }
+    if web_data.settings.database_url:
+        env["BASEWATCH_DATABASE_URL"] = web_data.settings.database_url
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("basewatch")),
+            "web",
+            "--port",
+            "0",
+            *(["--access-log"] if access_log else []),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        line = process.stdout.readline()
+        found = re.fullmatch(
+            r"basewatch web: serving on (http://127\.0\.0\.1:\d+) \(Ctrl-C to stop\)\n", line
+        )
+        assert found, line
+        assert "Tower 22" in httpx.get(f"{found.group(1)}/incidents", timeout=30).text
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert out == "stopped\n"
+    if access_log:  # one line per request
+        assert re.fullmatch(r'127\.0\.0\.1:\d+ - "GET /incidents HTTP/1\.1" 200\n', err), err
+    else:
+        assert err == ""  # no framework noise
+
+
+def test_wrong_method_is_405(client: httpx.Client) -> None:
+    response = client.post("/incidents", data={"country": "IQ"})
+    assert response.status_code == 405
+    assert "<h1>Method not allowed</h1>" in response.text
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}  # in any order
+
+
+def test_basewatch_web_port_taken_is_one_error_line(tmp_path, web_server: WebServer) -> None:
+    port = web_server.url.rsplit(":", 1)[1]
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "web", "--port", port])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_other_commands_do_not_load_the_web_app_nor_it_prefect() -> None:
+    # Checked in a fresh process: `web` imports Starlette and uvicorn only when it runs, and
+    # the web app itself needs no Prefect.
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from flows.cli import main\n"
+        "assert CliRunner().invoke(main, ['sites']).exit_code == 0\n"
+        "web = {'starlette', 'uvicorn', 'flows.web'}\n"
+        "print(sorted(m for m in sys.modules if m in web or m.split('.')[0] in web))\n"
+        "import flows.web\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'prefect', 'starlette'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "['starlette']"]
