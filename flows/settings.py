@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extract.errors import ConfigError
@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     retries: int = 2
     retry_delay: float = 2.0
     max_workers: int = 4
+
+    # Backfill: pages per task, worker processes (Dask) and where history is listed.
+    backfill_batch: int = Field(default=25, ge=1, le=1000)
+    backfill_workers: int = Field(default=1, ge=1, le=64)
+    backfill_max_pages: int = Field(default=1000, ge=1)  # of one paged feed
+    gdelt_url: str = "https://api.gdeltproject.org/api/v2/doc/doc"
+    gdelt_interval: float = Field(default=5.0, ge=0)  # GDELT asks for one request per 5 s
+    gdelt_max_records: int = Field(default=250, ge=1, le=250)
+    gdelt_chunk_days: float = Field(default=7.0, gt=0)
 
     # Schedules for `basewatch serve` (cron, in the named timezone; DST is handled by it).
     ingest_cron: str = "*/15 * * * *"
