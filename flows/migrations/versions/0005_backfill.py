@@ -45,8 +45,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("run_id", "url"),
     )
     op.create_index("ix_backfill_pages_url", "backfill_pages", ["url"])
-    with op.batch_alter_table("digests") as batch:
-        batch.add_column(sa.Column("quiet", sa.Boolean, nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN: a batch copy of the table would break the deliveries' foreign keys.
+    op.add_column(
+        "digests", sa.Column("quiet", sa.Boolean, nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
