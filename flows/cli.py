@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -111,9 +112,35 @@ def _run_flow(ctx: Context, settings: Any, which: str, **kwargs: Any) -> Any:
     except BasewatchError as exc:
         _fail(exc, ctx.debug)
     _prepare_prefect(settings)
-    try:
-        from prefect.settings import temporary_settings
+    from contextlib import nullcontext
 
+    from prefect.settings import get_current_settings
+
+    from flows.serve import run_server
+
+    server = (
+        nullcontext(None)
+        if get_current_settings().api.url
+        else run_server(Path(os.environ["PREFECT_HOME"]) / "server.log")
+    )
+    try:
+        with server as url:
+            return _call_flow(ctx, settings, which, url, **kwargs)
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    except KeyboardInterrupt:
+        # uv passes the terminal's Ctrl-C on too: a second one must not cut the exit short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise click.ClickException("interrupted; stored work is kept, run again to resume")
+
+
+def _call_flow(ctx: Context, settings: Any, which: str, api_url: str | None, **kwargs: Any) -> Any:
+    from prefect.settings import temporary_settings
+
+    updates: dict[str, Any] = {"flows.heartbeat_frequency": None}
+    if api_url:
+        updates["api.url"] = api_url
+    try:
         if which == "ingest":
             from flows.ingest import ingest as chosen
         elif which == "backfill":
@@ -125,12 +152,10 @@ def _run_flow(ctx: Context, settings: Any, which: str, **kwargs: Any) -> Any:
         else:
             from flows.run import run as chosen
         # A flow waits for its heartbeat thread (1 s steps) on exit; a CLI run needs none.
-        with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        with temporary_settings(updates=updates):
             return chosen(settings, **kwargs)
-    except BasewatchError as exc:
-        _fail(exc, ctx.debug)
-    except KeyboardInterrupt:
-        raise click.ClickException("interrupted; stored work is kept, run again to resume")
+    except (BasewatchError, KeyboardInterrupt):
+        raise
     except Exception as exc:
         if ctx.debug:
             raise
@@ -236,9 +261,10 @@ def _backfill_summary(report: Any) -> str:
         failed = " (" + ", ".join(sorted(report.sources_failed)) + ")"
     return (
         f"{head}: sources: {len(report.sources_ok)} ok, {len(report.sources_failed)} failed"
-        f"{failed}; pages: {report.pages} fetched, {report.articles_new} new articles, "
-        f"{report.known} already stored, {report.outside} outside the window, "
-        f"{report.failed} failed; events: {report.events}; {incidents}"
+        f"{failed}; pages: {report.pages} fetched ({report.had} had already), "
+        f"{report.articles_new} new articles, {report.known} duplicates, "
+        f"{report.outside} outside the window, {report.failed} failed; "
+        f"events: {report.events}; {incidents}"
     )
 
 
