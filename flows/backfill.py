@@ -65,6 +65,7 @@ class BackfillReport:
     sources_ok: list[str] = field(default_factory=list)
     sources_failed: dict[str, str] = field(default_factory=dict)
     pages: int = 0  # fetched (or re-extracted) by this run
+    had: int = 0  # listed, but stored (or found outside the window) by an earlier run
     articles_new: int = 0
     known: int = 0
     outside: int = 0
@@ -285,7 +286,7 @@ def _list_pages(store, run_id, report, settings, since, until, source, url_file,
     if url_file is not None:
         name = source or URL_FILE_SOURCE
         if name not in listed:
-            store.add_backfill_pages(run_id, name, read_url_file(url_file))
+            report.had += store.add_backfill_pages(run_id, name, read_url_file(url_file))
         report.sources_ok.append(name)
         return
     if sources is None:
@@ -306,7 +307,7 @@ def _list_pages(store, run_id, report, settings, since, until, source, url_file,
             logger.warning("source %s: backfill listing failed: %s", item.name, result.error)
             report.sources_failed[item.name] = result.error
             continue
-        store.add_backfill_pages(run_id, item.name, list(result.pages))
+        report.had += store.add_backfill_pages(run_id, item.name, list(result.pages))
         report.sources_ok.append(item.name)
 
 

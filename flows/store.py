@@ -900,8 +900,8 @@ class Store:
 
     def add_backfill_pages(self, run_id: int, source: str, pages: list[PageIn]) -> int:
         """Record a source's pages for the run and mark its listing complete; return how many
-        are left to fetch. A page already stored as an article, or found outside the window by
-        an earlier run, is not fetched again."""
+        of them are already had (stored as articles, or found outside the window by an earlier
+        run): those are not fetched again."""
         with self.session() as s, s.begin():
             run = s.get(BackfillRunRow, run_id)
             if source in run.discovered:
@@ -923,9 +923,10 @@ class Store:
                         )
                     )
                 )
-            pending = 0
+            had = 0
             for url, page in wanted.items():
                 if url in done:
+                    had += 1
                     continue
                 s.add(
                     BackfillPageRow(
@@ -937,9 +938,8 @@ class Store:
                         status="pending",
                     )
                 )
-                pending += 1
             run.discovered = [*run.discovered, source]
-            return pending
+            return had
 
     def pending_backfill_pages(self, run_id: int) -> list[PendingPage]:
         """Return the run's pages still to fetch, in listing order."""

@@ -187,6 +187,7 @@ def test_backfill_stores_the_window_once_and_mails_no_one(
     again = backfill(config, since=SINCE, until=UNTIL)
     assert not again.resumed
     assert (again.pages, again.articles_new, again.events) == (0, 0, 0)
+    assert again.had == len(fetched)  # listed again, and every page known
     assert page_requests(site, history) == fetched  # nothing fetched twice
     assert store.counts()["articles"] == len(wanted)
 
