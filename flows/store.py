@@ -527,6 +527,7 @@ class Store:
         article: ArticleIn,
         events: list[Event],
         now: datetime,
+        merged: dict[int, Incident] | None = None,
     ) -> tuple[int, list[int], list[int]] | None:
         digest = text_hash(article.text)
         duplicate = s.scalar(
@@ -550,18 +551,26 @@ class Store:
         )
         s.add(row)
         s.flush()  # IntegrityError if a concurrent run stored it first
-        new_ids, touched = self._add_events(s, row, events, now)
+        new_ids, touched = self._add_events(s, row, events, now, merged)
         return row.id, new_ids, touched
 
     def _add_events(
-        self, s: Session, row: ArticleRow, events: list[Event], now: datetime
+        self,
+        s: Session,
+        row: ArticleRow,
+        events: list[Event],
+        now: datetime,
+        merged: dict[int, Incident] | None = None,
     ) -> tuple[list[int], list[int]]:
-        """Store an article's events, each merged into an incident; return (new, touched)."""
+        """Store an article's events, each merged into an incident; return (new, touched).
+        ``merged`` collects each touched incident as it now stands."""
         ref = SourceRef(row.url, row.title, _local(row))
         new_ids: list[int] = []
         touched: list[int] = []
         for ev in events:
-            incident_id, created = self._merge_event(s, ev, ref, now)
+            data = ev.to_dict()
+            incident_row, before = self._merge_event(s, ev, ref, now)
+            incident_id = incident_row.id
             s.add(
                 EventRow(
                     article_id=row.id,
@@ -570,27 +579,33 @@ class Store:
                     date_start=ev.date_start,
                     date_end=ev.date_end,
                     recent=ev.recent,
-                    data=ev.to_dict(),
+                    data=data,
                 )
             )
-            s.flush()
-            self._refresh_incident(s, incident_id, now)
-            (new_ids if created else touched).append(incident_id)
+            # The incident as a reread would give it: its reports, then this one (as stored).
+            site = self.gazetteer.get(ev.site.id) if ev.site else None
+            report = Report(event_from_dict(data, site), ref)
+            reports = (*before.reports, report) if before is not None else (report,)
+            incident = self._refresh_incident(s, incident_row, now, reports)
+            if merged is not None:
+                merged[incident_id] = incident
+            (new_ids if before is None else touched).append(incident_id)
         return new_ids, [i for i in touched if i not in new_ids]
 
     def _merge_event(
         self, s: Session, ev: Event, ref: SourceRef, now: datetime
-    ) -> tuple[int, bool]:
+    ) -> tuple[IncidentRow, Incident | None]:
+        """Return the row of the incident the event joins, with that incident as it was
+        (None for a new incident)."""
         window = (ev.date_start - timedelta(days=1), ev.date_end + timedelta(days=1))
         rows = s.scalars(
             select(IncidentRow).where(
                 IncidentRow.date_start <= window[1], IncidentRow.date_end >= window[0]
             )
         ).all()
-        candidates = [self._incident(s, r) for r in rows]
-        found = match_incident(ev, candidates, ref.url)
+        found = match_incident(ev, self._incidents(s, list(rows)), ref.url)
         if found is not None and found.id is not None:
-            return found.id, False
+            return next(r for r in rows if r.id == found.id), found
         row = IncidentRow(
             site_id=ev.site.id if ev.site else None,
             date_start=ev.date_start,
@@ -602,11 +617,21 @@ class Store:
         )
         s.add(row)
         s.flush()
-        return row.id, True
+        return row, None
 
-    def _refresh_incident(self, s: Session, incident_id: int, now: datetime) -> None:
-        row = s.get(IncidentRow, incident_id)
-        incident = self._incident(s, row)
+    def _refresh_incident(
+        self,
+        s: Session,
+        incident: int | IncidentRow,
+        now: datetime,
+        reports: tuple[Report, ...] | None = None,
+    ) -> Incident:
+        """Recompute the incident's stored summary from its reports (read, unless given)."""
+        row = s.get(IncidentRow, incident) if isinstance(incident, int) else incident
+        if reports is None:
+            incident = self._incident(s, row)
+        else:
+            incident = Incident(row.id, reports, row.first_seen, row.updated)
         summary = incident.summary.to_dict()
         if summary != row.summary:
             row.updated = now
@@ -615,21 +640,38 @@ class Store:
         row.date_start = date.fromisoformat(summary["date_start"])
         row.date_end = date.fromisoformat(summary["date_end"])
         row.newsworthy = incident.newsworthy
+        return incident
 
     def _incident(self, s: Session, row: IncidentRow) -> Incident:
-        reports = []
-        for ev_row, art in s.execute(
-            select(EventRow, ArticleRow)
-            .join(ArticleRow, ArticleRow.id == EventRow.article_id)
-            .where(EventRow.incident_id == row.id)
-        ).tuples():
-            site = self.gazetteer.get(ev_row.site_id) if ev_row.site_id else None
-            reports.append(
-                Report(
-                    event_from_dict(ev_row.data, site), SourceRef(art.url, art.title, _local(art))
+        return self._incidents(s, [row])[0]
+
+    def _incidents(self, s: Session, rows: list[IncidentRow]) -> list[Incident]:
+        """Return the incidents of these rows with their reports, read in one query per 900
+        incidents (only the columns a report needs: no article text)."""
+        reports: dict[int, list[Report]] = {r.id: [] for r in rows}
+        ids = list(reports)
+        for start in range(0, len(ids), 900):
+            found = s.execute(
+                select(
+                    EventRow.incident_id,
+                    EventRow.site_id,
+                    EventRow.data,
+                    ArticleRow.url,
+                    ArticleRow.title,
+                    ArticleRow.published,
+                    ArticleRow.published_offset,
                 )
+                .join(ArticleRow, ArticleRow.id == EventRow.article_id)
+                .where(EventRow.incident_id.in_(ids[start : start + 900]))
+                .order_by(EventRow.id)
             )
-        return Incident(row.id, tuple(reports), row.first_seen, row.updated)
+            for incident_id, site_id, data, url, title, published, offset in found:
+                site = self.gazetteer.get(site_id) if site_id else None
+                local = published.astimezone(timezone(timedelta(minutes=offset or 0)))
+                reports[incident_id].append(
+                    Report(event_from_dict(data, site), SourceRef(url, title, local))
+                )
+        return [Incident(r.id, tuple(reports[r.id]), r.first_seen, r.updated) for r in rows]
 
     # -- incidents ---------------------------------------------------------------------------
 
@@ -649,7 +691,7 @@ class Store:
                 query = query.where(IncidentRow.date_start <= until)
             if ids is not None:
                 query = query.where(IncidentRow.id.in_(ids))
-            return [self._incident(s, r) for r in s.scalars(query)]
+            return self._incidents(s, list(s.scalars(query)))
 
     def counts(self) -> dict[str, int]:
         """Return row counts of the main tables."""
@@ -680,7 +722,7 @@ class Store:
                 .where(IncidentRow.newsworthy.is_(True), _HAS_EVENTS)
                 .order_by(IncidentRow.date_start, IncidentRow.id)
             )
-            return [self._incident(s, r) for r in rows], snapshots
+            return self._incidents(s, list(rows)), snapshots
 
     def create_digest(
         self, items: list[tuple[int, str, dict[str, Any]]], render: Any, message_id: Any
@@ -987,6 +1029,7 @@ class Store:
     def _store_batch(self, run_id: int, outcomes: list[PageOutcome], quiet: bool) -> BatchStored:
         result = BatchStored()
         now = utcnow()
+        merged: dict[int, Incident] = {}
         with self.session() as s, s.begin():
             source_ids = dict(s.execute(select(SourceRow.name, SourceRow.id)).tuples().all())
             pages = {
@@ -1005,7 +1048,12 @@ class Store:
                 if outcome.article is None:
                     continue
                 stored = self._add_article(
-                    s, source_ids.get(page.source), outcome.article, list(outcome.events), now
+                    s,
+                    source_ids.get(page.source),
+                    outcome.article,
+                    list(outcome.events),
+                    now,
+                    merged,
                 )
                 if stored is None:
                     page.status = "known"
@@ -1018,15 +1066,31 @@ class Store:
                 result.incidents_updated.update(touched)
             result.incidents_updated -= result.incidents_new
             if quiet:
-                self._tell_quietly(s, run_id, result.incidents_new | result.incidents_updated)
+                self._tell_quietly(
+                    s, run_id, result.incidents_new | result.incidents_updated, merged
+                )
         return result
 
-    def _tell_quietly(self, s: Session, run_id: int, incident_ids: set[int]) -> None:
+    def _tell_quietly(
+        self,
+        s: Session,
+        run_id: int,
+        incident_ids: set[int],
+        merged: dict[int, Incident] | None = None,
+    ) -> None:
         """Record these incidents' state in the run's quiet digest (one per backfill run, never
-        mailed), so the next real digest does not present backfilled history as new."""
+        mailed), so the next real digest does not present backfilled history as new.
+        ``merged`` holds incidents as they now stand (the others are read)."""
         from extract.digest import snapshot
 
-        if not incident_ids:
+        merged = merged or {}
+        incidents = [merged[i] for i in sorted(incident_ids) if i in merged]
+        missing = [i for i in sorted(incident_ids) if i not in merged]
+        if missing:
+            rows = s.scalars(select(IncidentRow).where(IncidentRow.id.in_(missing))).all()
+            incidents += self._incidents(s, list(rows))
+        incidents = [i for i in incidents if i.newsworthy]
+        if not incidents:
             return
         run = s.get(BackfillRunRow, run_id)
         if run.digest_id is None:
@@ -1040,24 +1104,20 @@ class Store:
             s.add(quiet)
             s.flush()
             run.digest_id = quiet.id
-        for incident_id in sorted(incident_ids):
-            row = s.get(IncidentRow, incident_id)
-            if not row.newsworthy:
-                continue
-            # Delete and insert, not update: the newest row id is the state last told.
-            s.execute(
-                delete(DigestItemRow).where(
-                    DigestItemRow.digest_id == run.digest_id,
-                    DigestItemRow.incident_id == incident_id,
-                )
+        # Delete and insert, not update: the newest row id is the state last told.
+        s.execute(
+            delete(DigestItemRow).where(
+                DigestItemRow.digest_id == run.digest_id,
+                DigestItemRow.incident_id.in_([i.id for i in incidents]),
             )
-            s.flush()
+        )
+        for incident in sorted(incidents, key=lambda i: i.id):
             s.add(
                 DigestItemRow(
                     digest_id=run.digest_id,
-                    incident_id=incident_id,
+                    incident_id=incident.id,
                     kind="backfill",
-                    snapshot=snapshot(self._incident(s, row)),
+                    snapshot=snapshot(incident),
                 )
             )
 
