@@ -117,7 +117,13 @@ def _server(
     with log_path.open("ab") as log:
         # Its own session: Ctrl-C reaches basewatch, which then stops the server itself.
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            # Before any thread of basewatch runs, so no lock can be held across the fork.
+            preexec_fn=_die_with_parent if at_exit and sys.platform == "linux" else None,  # noqa: PLW1509
         )
     if at_exit:
         atexit.register(_stop, process)
@@ -142,6 +148,15 @@ def _server(
     finally:
         if not at_exit:
             _stop(process)
+
+
+def _die_with_parent() -> None:
+    """In the server process: be stopped when basewatch dies, even by SIGKILL (Linux), so a
+    killed run leaves no server behind."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(process: subprocess.Popen) -> None:
