@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import time
 from collections import deque
@@ -195,7 +196,39 @@ def _in_order(submit, batches: list, inflight: int):
 # -- the flow --------------------------------------------------------------------------------
 
 
-@flow(name="backfill", log_prints=False)
+def backfill_runner(workers: int) -> Any:
+    """Return the task runner for ``workers``: threads for one, else a local Dask cluster of
+    that many single-threaded worker processes (extraction is CPU-bound: the GIL would keep
+    threads on one core)."""
+    if workers <= 1:
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=2)
+    # Dask's workers log their start and stop at INFO; keep the terminal to our own lines.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    os.environ.setdefault("DASK_DISTRIBUTED__WORKER__DAEMON", "false")
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )
+
+
+def _workers_from_environment() -> int:
+    """Return BASEWATCH_BACKFILL_WORKERS for a deployment run (a worker process imports this
+    module and runs the flow as decorated; `basewatch backfill` chooses its own runner)."""
+    try:
+        return max(1, int(os.environ.get("BASEWATCH_BACKFILL_WORKERS", "1")))
+    except ValueError:
+        return 1  # the flow's load_settings() reports the bad value
+
+
+@flow(name="backfill", log_prints=False, task_runner=backfill_runner(_workers_from_environment()))
 def backfill(
     settings: Settings | None = None,
     since: date | None = None,
@@ -309,28 +342,3 @@ def _list_pages(store, run_id, report, settings, since, until, source, url_file,
             continue
         report.had += store.add_backfill_pages(run_id, item.name, list(result.pages))
         report.sources_ok.append(item.name)
-
-
-def backfill_runner(workers: int) -> Any:
-    """Return the task runner for ``workers``: threads for one, else a local Dask cluster of
-    that many single-threaded worker processes (extraction is CPU-bound: the GIL would keep
-    threads on one core)."""
-    if workers <= 1:
-        from prefect.task_runners import ThreadPoolTaskRunner
-
-        return ThreadPoolTaskRunner(max_workers=2)
-    import os
-
-    # Dask's workers log their start and stop at INFO; keep the terminal to our own lines.
-    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
-    os.environ.setdefault("DASK_DISTRIBUTED__WORKER__DAEMON", "false")
-    from prefect_dask import DaskTaskRunner
-
-    return DaskTaskRunner(
-        cluster_kwargs={
-            "n_workers": workers,
-            "threads_per_worker": 1,
-            "processes": True,
-            "dashboard_address": None,
-        }
-    )

@@ -49,6 +49,7 @@ class LineProgress:
     def __init__(self, label: str, every: float = 10.0) -> None:
         self.label, self.every = label, every
         self.total = self.done = self.first = 0
+        self.shown_done = -1
         self.started = self.shown = time.monotonic()
 
     def start(self, total: int, done: int = 0) -> None:
@@ -63,12 +64,12 @@ class LineProgress:
             self._show()
 
     def close(self) -> None:
-        """Show the last line."""
-        if self.total:
+        """Show the last line (once)."""
+        if self.total and self.shown_done != self.done:
             self._show()
 
     def _show(self) -> None:
-        self.shown = time.monotonic()
+        self.shown, self.shown_done = time.monotonic(), self.done
         elapsed = max(self.shown - self.started, 1e-9)
         rate = (self.done - self.first) / elapsed
         left = (self.total - self.done) / rate if rate > 0 else 0.0

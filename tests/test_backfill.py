@@ -4,6 +4,7 @@ sitemap index, GDELT-like article list, URL files; resume, idempotence, re-extra
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -316,6 +317,10 @@ def test_interrupted_backfill_resumes_where_it_stopped(
         "Error: interrupted; stored work is kept, run again to resume"
     )
     assert "Traceback" not in err
+    # Not a terminal: plain progress lines, the last one written when the run stopped.
+    assert re.search(
+        r"^backfill: \d+/\d+ pages \(\d+%\), [\d.]+/s, elapsed .*, ETA ", err, re.MULTILINE
+    )
 
     store = store_of(config)
     with store.session() as s:
@@ -338,6 +343,20 @@ def test_interrupted_backfill_resumes_where_it_stopped(
 
 
 # -- the command line --------------------------------------------------------------------------
+
+
+def test_plain_progress_lines_end_with_one_final_line(capsys: pytest.CaptureFixture) -> None:
+    from flows.progress import LineProgress
+
+    progress = LineProgress("backfill", every=3600)
+    progress.start(40, done=10)
+    progress.advance(5)
+    assert capsys.readouterr().err == ""  # not yet time for a line
+    progress.advance(25)
+    progress.close()
+    progress.close()
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("backfill: 40/40 pages (100%), ") and line.endswith("ETA 0:00:00")
 
 
 def _invoke(*args: str) -> object:
