@@ -61,6 +61,7 @@ class BackfillReport:
 
     run_id: int = 0
     resumed: bool = False
+    reextract: bool = False
     since: date | None = None
     until: date | None = None
     sources_ok: list[str] = field(default_factory=list)
@@ -251,7 +252,9 @@ def backfill(
     key = _run_key(since, until, source, url_file, reextract)
     options = {"source": source, "urls": urls, "reextract": reextract}
     run_id, resumed = store.start_backfill(key, since, until, options)
-    report = BackfillReport(run_id=run_id, resumed=resumed, since=since, until=until)
+    report = BackfillReport(
+        run_id=run_id, resumed=resumed, reextract=reextract, since=since, until=until
+    )
     quiet = run_id if not notify else None
     inflight = max(2, 2 * settings.backfill_workers)
     progress = current()

@@ -251,7 +251,7 @@ def _backfill_summary(report: Any) -> str:
     incidents = (
         f"incidents: {len(report.incidents_new)} new, {len(report.incidents_updated)} updated"
     )
-    if report.pages and not report.sources_ok and not report.sources_failed:
+    if report.reextract:
         return (
             f"{head}: {report.pages} stored articles re-extracted, {report.changed} changed; "
             f"events: {report.events}; {incidents}"

@@ -422,3 +422,22 @@ def test_history_only_sources_are_not_polled(tmp_path: Path) -> None:
         False,
         "domain:example.org rocket",
     )
+
+
+def test_summary_lines() -> None:
+    from flows.backfill import BackfillReport
+    from flows.cli import _backfill_summary
+
+    report = BackfillReport(run_id=3, resumed=True, since=SINCE, until=UNTIL, pages=12, had=3)
+    report.sources_ok, report.articles_new, report.outside, report.events = ["wire"], 10, 2, 14
+    report.incidents_new, report.incidents_updated = {1, 2}, {3}
+    assert _backfill_summary(report) == (
+        "backfill 2020-01-15..2020-02-12 (resumed run #3): sources: 1 ok, 0 failed; pages: 12 "
+        "fetched (3 had already), 10 new articles, 0 duplicates, 2 outside the window, 0 failed;"
+        " events: 14; incidents: 2 new, 1 updated"
+    )
+    again = BackfillReport(reextract=True, since=SINCE, until=UNTIL, pages=0)
+    assert _backfill_summary(again) == (
+        "backfill 2020-01-15..2020-02-12: 0 stored articles re-extracted, 0 changed; events: 0;"
+        " incidents: 0 new, 0 updated"
+    )
