@@ -215,7 +215,9 @@ def backfill_runner(workers: int) -> Any:
             "n_workers": workers,
             "threads_per_worker": 1,
             "processes": True,
-            "dashboard_address": None,
+            # The scheduler's HTTP server on a free loopback port: Dask's default, 8787, may
+            # be taken, which prints a warning.
+            "dashboard_address": "127.0.0.1:0",
         }
     )
 
