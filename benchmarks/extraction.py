@@ -18,9 +18,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extract.article import extract_page  # noqa: E402 (after the sys.path line)
-from extract.events import extract_events  # noqa: E402
-from flows.evaluate import published_datetime  # noqa: E402
+from extract.article import extract_page
+from extract.events import extract_events
+from flows.evaluate import published_datetime
 
 REPEATS = 5
 

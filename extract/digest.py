@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from extract.merge import Incident, describe_changes
+from extract.preferences import Preferences, matches
 
-__all__ = ["Digest", "DigestItem", "select_digest", "snapshot"]
+__all__ = ["Digest", "DigestItem", "select_digest", "select_for_subscriber", "snapshot"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,30 @@ def select_digest(
     # Newest attacks first: subscribers want what just happened at the top.
     new.sort(key=lambda item: item.incident.summary.date_start, reverse=True)
     return Digest(created, tuple(new), tuple(updated))
+
+
+def select_for_subscriber(
+    incidents: list[Incident],
+    seen: dict[int, dict[str, Any]],
+    prefs: Preferences,
+    created: datetime,
+    since: datetime | None = None,
+    new_only: bool = False,
+) -> Digest:
+    """Return one subscriber's digest (or, with ``new_only``, alert): what matches their
+    preferences and is new or updated since what *they* were last shown (``seen``).
+
+    An incident they were never shown counts only if it was first reported after they
+    subscribed (``since``): a new subscriber is not sent the archive as new, nor an old attack
+    that a later article merely recalls.
+    """
+    eligible = [
+        i
+        for i in incidents
+        if matches(prefs, i)
+        and (i.id in seen or since is None or i.first_seen is None or i.first_seen >= since)
+    ]
+    chosen = select_digest(eligible, seen, created)
+    if new_only:
+        return Digest(created, chosen.new, ())
+    return chosen

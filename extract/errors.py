@@ -8,6 +8,8 @@ BasewatchError
  |    +-- TransientFetchError  worth retrying (timeout, connection error, 5xx, 429)
  +-- StoreError      the database cannot be opened or migrated
  +-- DeliveryError   an email could not be written or sent
+ +-- NotSubscribedError  no active subscriber has that address
+ +-- TokenError      a signed link that is forged, expired or for another purpose
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ __all__ = [
     "FeedError",
     "FetchError",
     "InputError",
+    "NotSubscribedError",
     "StoreError",
+    "TokenError",
     "TransientFetchError",
 ]
 
@@ -54,3 +58,11 @@ class StoreError(BasewatchError):
 
 class DeliveryError(BasewatchError):
     """An email could not be written to the outbox or sent over SMTP."""
+
+
+class NotSubscribedError(BasewatchError):
+    """The address is not an active subscriber."""
+
+
+class TokenError(BasewatchError):
+    """A signed token is malformed, forged, expired or made for another purpose."""

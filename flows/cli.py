@@ -173,8 +173,21 @@ def _ingest_summary(report: Any) -> str:
         f"articles: {report.articles_new} new"
         + (f", {report.articles_failed} failed" if report.articles_failed else "")
         + f"; events: {report.events}; incidents: {len(report.incidents_new)} new, "
-        f"{len(report.incidents_updated)} updated"
+        f"{len(report.incidents_updated)} updated" + _alerts_summary(report)
     )
+
+
+def _alerts_summary(report: Any) -> str:
+    """Return "; alerts: N sent[, M failed (will retry)][, K pending]", or "" if none."""
+    if not (report.alerts_made or report.alerts_sent or report.alerts_failed):
+        return ""
+    text = f"; alerts: {report.alerts_sent} sent"
+    if report.alerts_failed:
+        text += f", {report.alerts_failed} failed (will retry)"
+    waiting = report.alerts_made - report.alerts_sent - report.alerts_failed
+    if waiting > 0:
+        text += f", {waiting} pending"
+    return text
 
 
 def _digest_summary(report: Any, send: bool) -> str:
@@ -191,6 +204,8 @@ def _digest_summary(report: Any, send: bool) -> str:
             text += f" via {report.where}"
         if report.failed:
             text += f", {len(report.failed)} failed (will retry)"
+        if report.stopped:
+            text += f" ({report.stopped})"
     if report.pending:
         text += f"; {report.pending} deliveries pending"
     return text
@@ -378,7 +393,7 @@ def _settings(ctx: Context, sources_path: Path | None) -> Any:
 
 def _parse_datetime(value: str, option: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise UsageError(f"{option}: not an ISO 8601 date or datetime ({value!r})") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -702,22 +717,107 @@ def sites(fmt: str) -> None:
 
 @main.group()
 def subscribers() -> None:
-    """Manage who receives the digest."""
+    """Manage who receives the digest, and what each subscriber wants in it."""
+
+
+def _preference_options(command: Any) -> Any:
+    """Add the preference options shared by `subscribers add` and `subscribers set`."""
+    from extract.model import ATTACK_TYPES
+    from extract.preferences import CADENCES, FORMATS, SEVERITIES
+
+    options = [
+        click.option(
+            "--country",
+            "countries",
+            multiple=True,
+            help="ISO code of a country to hear about, e.g. IQ (repeat; 'all' for every one).",
+        ),
+        click.option(
+            "--site",
+            "sites",
+            multiple=True,
+            help="Gazetteer id of a site, see `basewatch sites` (repeat; 'all' for every one).",
+        ),
+        click.option(
+            "--type",
+            "attack_types",
+            multiple=True,
+            help=f"Attack type: {', '.join(ATTACK_TYPES)} (repeat; 'all' for every one).",
+        ),
+        click.option(
+            "--severity",
+            "min_severity",
+            help=f"Minimum severity: {', '.join(SEVERITIES)} [any].",
+        ),
+        click.option(
+            "--cadence",
+            help=f"{', '.join(CADENCES)}: immediate adds an alert per new attack [daily].",
+        ),
+        click.option("--timezone", help="IANA timezone for the daily cut-off [UTC]."),
+        click.option("--format", "fmt", help=f"Mail format: {', '.join(FORMATS)} [html]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _preferences(base: Any, **given: Any) -> Any:
+    """Return base preferences with the given options applied; UsageError on a bad value."""
+    from extract.preferences import make_preferences
+
+    raw = base.to_dict()
+    for key, value in given.items():
+        if value not in (None, ()):
+            raw["format" if key == "fmt" else key] = (
+                list(value) if isinstance(value, tuple) else value
+            )
+    try:
+        return make_preferences(**raw)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 @subscribers.command("add")
 @click.argument("email")
+@_preference_options
 @click.pass_obj
-def subscribers_add(ctx: Context, email: str) -> None:
-    """Subscribe EMAIL to the digest."""
+def subscribers_add(ctx: Context, email: str, **options: Any) -> None:
+    """Subscribe EMAIL, optionally with preferences (the default is everything, daily)."""
+    from extract.preferences import Preferences
     from reports.deliver import validate_email
 
     try:
         address = validate_email(email)
     except InputError as exc:
         raise UsageError(str(exc)) from None
-    added = _open_store(ctx).add_subscriber(address)
-    click.echo(f"subscribed {address}" if added else f"{address} is already subscribed")
+    prefs = _preferences(Preferences(), **options)
+    given = any(v not in (None, ()) for v in options.values())
+    added = _open_store(ctx).add_subscriber(address, prefs if given else None)
+    if added:
+        click.echo(f"subscribed {address}")
+    elif given:
+        click.echo(f"{address} is already subscribed; change preferences with `subscribers set`")
+    else:
+        click.echo(f"{address} is already subscribed")
+
+
+@subscribers.command("set")
+@click.argument("email")
+@_preference_options
+@click.pass_obj
+def subscribers_set(ctx: Context, email: str, **options: Any) -> None:
+    """Change EMAIL's preferences; options not given keep their value."""
+    store = _open_store(ctx)
+    address = email.strip()
+    current = store.subscriber_preferences(address)
+    if current is None:
+        raise click.ClickException(f"{address} is not subscribed")
+    prefs = _preferences(current, **options)
+    try:
+        store.set_preferences(address, prefs)
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    click.echo(f"preferences of {address} saved")
 
 
 @subscribers.command("remove")
@@ -734,9 +834,16 @@ def subscribers_remove(ctx: Context, email: str) -> None:
 @subscribers.command("list")
 @click.pass_obj
 def subscribers_list(ctx: Context) -> None:
-    """List subscribers."""
-    for address in _open_store(ctx).subscribers():
-        click.echo(address)
+    """List subscribers with their preferences."""
+    from extract.preferences import describe_preferences
+
+    rows = [
+        {"email": address, **describe_preferences(prefs)}
+        for address, prefs in _open_store(ctx).subscriber_list()
+    ]
+    columns = ["email", "cadence", "format", "timezone", "severity", "countries", "sites", "types"]
+    if rows:  # nothing at all when there is no subscriber, for scripts
+        click.echo(_table(rows, columns))
 
 
 @main.command("eval")

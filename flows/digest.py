@@ -1,8 +1,7 @@
-"""The digest flow: what is new or updated since the last digest, rendered, written, sent."""
+"""The digest flow: the global edition (archive) and each subscriber's digest, written, sent."""
 
 from __future__ import annotations
 
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,9 +9,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from extract.digest import select_digest, snapshot
-from extract.errors import DeliveryError
 from extract.gazetteer import default_gazetteer
-from flows.mail import mail_sender
+from flows.mailings import deliver_pending as _deliver
+from flows.mailings import make_mailings
 from flows.settings import Settings, load_settings
 from flows.store import Store, open_store
 from reports.deliver import build_message, message_id, write_digest_files
@@ -29,46 +28,22 @@ class DigestReport:
     new: int = 0
     updated: int = 0
     path: Path | None = None
+    mailed: int = 0  # subscribers' digests made by this run
     sent: int = 0
     failed: list[str] = field(default_factory=list)
     pending: int = 0
     where: str = ""
+    stopped: str | None = None
     preview: str | None = None
 
 
 def deliver_pending(store: Store, settings: Settings, report: DigestReport) -> None:
-    """Send every delivery still owed, oldest digest first; each is logged as sent at once.
-
-    The delivery log is what makes sending idempotent: a delivery is marked sent right after
-    the server accepts it, so a killed run re-sends to nobody already served and skips no one.
-    Each delivery is claimed before it is sent, so two runs at once never both send it.
-    """
-    logger = get_run_logger()
-    sender = mail_sender(settings)
-    report.where = sender.where
-    rendered: dict[int, RenderedDigest] = {}
-    with store.sending(), closing(sender):
-        for item in store.pending_deliveries():
-            if not store.claim_delivery(item.delivery_id):
-                continue  # another run is sending it, or has sent it
-            if item.digest_id not in rendered:
-                row = store.digest(item.digest_id)
-                rendered[item.digest_id] = RenderedDigest(row.subject, row.text, row.html)
-            message = build_message(
-                rendered[item.digest_id],
-                sender=settings.mail_from,
-                to=item.email,
-                msg_id=item.message_id,
-            )
-            try:
-                sender.send(message, item.email, item.digest_id)
-            except DeliveryError as exc:
-                logger.warning("delivery of digest %d to %s: %s", item.digest_id, item.email, exc)
-                store.mark_delivery(item.delivery_id, error=str(exc))
-                report.failed.append(item.email)
-                continue
-            store.mark_delivery(item.delivery_id)
-            report.sent += 1
+    """Send every delivery still owed (digests and alerts) and add the counts to the report."""
+    done = _deliver(store, settings)
+    report.sent += done.sent
+    report.failed += done.failed
+    report.where = done.where
+    report.stopped = done.stopped
 
 
 def _write_files(store: Store, settings: Settings, digest_id: int) -> Path:
@@ -87,26 +62,29 @@ def _write_files(store: Store, settings: Settings, digest_id: int) -> Path:
 
 @flow(name="digest", log_prints=False)
 def digest(
-    settings: Settings | None = None, dry_run: bool = False, send: bool = True
+    settings: Settings | None = None,
+    dry_run: bool = False,
+    send: bool = True,
+    now: datetime | None = None,
 ) -> DigestReport:
-    """Make a digest of what is new or updated since the last one, write it and send it.
-    Without settings (a scheduled run), they are read from the BASEWATCH_* environment."""
+    """Make the digest of what is new or updated since the last one, and each subscriber's
+    digest of what matches their preferences; write the edition and send what is owed.
+    Without settings (a scheduled run), they are read from the BASEWATCH_* environment.
+    ``now`` is the time of the run (a subscriber's daily or weekly cadence counts from it)."""
     logger = get_run_logger()
     settings = settings or load_settings()
+    now = now or datetime.now(UTC)
     store = open_store(settings.resolved_database_url, default_gazetteer())
     report = DigestReport()
-    now = datetime.now(UTC)
     incidents, seen = store.digest_candidates()
     selected = select_digest(incidents, seen, now)
     report.new, report.updated = len(selected.new), len(selected.updated)
     if dry_run:
-        report.preview = render_digest(selected).text
+        report.preview = render_digest(selected, html=False).text
         return report
     if not selected.empty:
         items = [(i.incident.id, i.kind, snapshot(i.incident)) for i in selected.items]
-        digest_id = store.create_digest(
-            items, lambda new_id: render_digest(selected, new_id), message_id
-        )
+        digest_id = store.create_digest(items, lambda new_id: render_digest(selected, new_id))
         if digest_id is not None:
             report.path = _write_files(store, settings, digest_id)
             report.digest_id = digest_id
@@ -124,6 +102,8 @@ def digest(
     for digest_id in store.digest_ids()[-1:]:
         if not (settings.digest_dir / f"digest-{digest_id:04d}.html").exists():
             _write_files(store, settings, digest_id)
+    report.mailed = make_mailings(store, "digest", now, report.digest_id)
+    logger.info("digest: %d subscriber digests made", report.mailed)
     if send:
         deliver_pending(store, settings, report)
     report.pending = len(store.pending_deliveries())
@@ -140,9 +120,9 @@ def _publish_summary(report: DigestReport) -> None:
         key="digest-summary",
         description="basewatch digest summary",
         markdown=(
-            "## Digest\n\n| digest | new | updated | sent to | failed | pending |\n"
-            "|---|---|---|---|---|---|\n"
-            f"| {made} | {report.new} | {report.updated} | {report.sent} | "
+            "## Digest\n\n| digest | new | updated | subscriber digests | sent | failed | "
+            "pending |\n|---|---|---|---|---|---|---|\n"
+            f"| {made} | {report.new} | {report.updated} | {report.mailed} | {report.sent} | "
             f"{len(report.failed)} | {report.pending} |\n"
         ),
     )

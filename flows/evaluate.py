@@ -67,21 +67,35 @@ def format_scores(name: str, scores: Scores, failures: int = 20) -> str:
     """Return the printed report of one split."""
     f = scores.figures()
     lines = [
-        f"== {name}: {scores.articles} articles, {scores.tp + scores.fn} labelled events, "
-        f"{scores.tp + scores.fp} extracted",
-        f"events         precision {f['event_precision']:.3f}  recall {f['event_recall']:.3f}  "
-        f"F1 {f['event_f1']:.3f}",
-        f"recent events  precision {f['recent_precision']:.3f}  recall {f['recent_recall']:.3f}  "
-        f"F1 {f['recent_f1']:.3f}",
-        f"exact date     {f['exact_date']:.3f}  ({scores.exact_dates}/{scores.day_events} "
-        "day-precision events)",
-        f"recent flag    {f['recent_flag']:.3f}   attack type {f['attack_type']:.3f}   "
-        f"munitions {f['munitions']:.3f}   killed/wounded {f['casualties']:.3f}  "
-        f"(of {scores.matched} matched)",
-        f"negatives      {f['clean_negatives']:.3f} with zero events "
-        f"({scores.clean_negatives}/{scores.negatives})",
-        f"merging        {scores.wrong_merges} wrong merges, {scores.split_incidents} of "
-        f"{scores.gold_incidents} incidents split ({f['split_rate']:.3f})",
+        (
+            f"== {name}: {scores.articles} articles, {scores.tp + scores.fn} labelled events, "
+            f"{scores.tp + scores.fp} extracted"
+        ),
+        (
+            f"events         precision {f['event_precision']:.3f}  recall {f['event_recall']:.3f}  "
+            f"F1 {f['event_f1']:.3f}"
+        ),
+        (
+            f"recent events  precision {f['recent_precision']:.3f}  recall {f['recent_recall']:.3f}  "
+            f"F1 {f['recent_f1']:.3f}"
+        ),
+        (
+            f"exact date     {f['exact_date']:.3f}  ({scores.exact_dates}/{scores.day_events} "
+            "day-precision events)"
+        ),
+        (
+            f"recent flag    {f['recent_flag']:.3f}   attack type {f['attack_type']:.3f}   "
+            f"munitions {f['munitions']:.3f}   killed/wounded {f['casualties']:.3f}  "
+            f"(of {scores.matched} matched)"
+        ),
+        (
+            f"negatives      {f['clean_negatives']:.3f} with zero events "
+            f"({scores.clean_negatives}/{scores.negatives})"
+        ),
+        (
+            f"merging        {scores.wrong_merges} wrong merges, {scores.split_incidents} of "
+            f"{scores.gold_incidents} incidents split ({f['split_rate']:.3f})"
+        ),
     ]
     if failures and scores.failures:
         lines.append(

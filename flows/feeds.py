@@ -48,7 +48,7 @@ def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
             parsed = parsedate_to_datetime(raw)
         except (TypeError, ValueError, IndexError):
             try:
-                parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+                parsed = datetime.fromisoformat(raw.strip())
             except ValueError:
                 continue
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

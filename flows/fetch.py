@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC
+from typing import ClassVar, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
@@ -54,7 +55,7 @@ class HostGate:
     at once and at least ``min_delay`` seconds between the starts of two requests."""
 
     _lock = threading.Lock()
-    _hosts: dict[str, tuple[threading.Semaphore, list[float]]] = {}
+    _hosts: ClassVar[dict[str, tuple[threading.Semaphore, list[float]]]] = {}
 
     def __init__(self, max_per_host: int, min_delay: float) -> None:
         self.max_per_host = max(1, max_per_host)
@@ -84,7 +85,7 @@ class RobotsCache:
 
     TTL = 3600.0
     _lock = threading.Lock()
-    _parsers: dict[str, tuple[float, RobotFileParser | None]] = {}
+    _parsers: ClassVar[dict[str, tuple[float, RobotFileParser | None]]] = {}
 
     @classmethod
     def clear(cls) -> None:
@@ -223,7 +224,7 @@ class Fetcher:
         """Close the connection pool."""
         self.client.close()
 
-    def __enter__(self) -> Fetcher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

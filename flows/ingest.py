@@ -15,6 +15,7 @@ from extract.article import extract_page
 from extract.errors import BasewatchError, FetchError, TransientFetchError
 from extract.events import extract_events
 from extract.gazetteer import default_gazetteer
+from flows.alerts import send_alerts as alert_subscribers
 from flows.feeds import FeedEntry, parse_feed, read_seed_dir
 from flows.fetch import Fetcher, HostGate, check_url
 from flows.mail import send_source_alert
@@ -57,6 +58,9 @@ class IngestReport:
     events: int = 0
     incidents_new: set[int] = field(default_factory=set)
     incidents_updated: set[int] = field(default_factory=set)
+    alerts_made: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
 
 
 def _retry_transient(task, task_run, state) -> bool:
@@ -216,10 +220,15 @@ def _publish_summary(report: IngestReport) -> None:
 
 
 @flow(name="ingest", log_prints=False)
-def ingest(settings: Settings | None = None, sources: list[Source] | None = None) -> IngestReport:
+def ingest(
+    settings: Settings | None = None,
+    sources: list[Source] | None = None,
+    send_alerts: bool = True,
+) -> IngestReport:
     """Poll every source (default: the settings' sources file), store new articles and their
-    events, and merge them into incidents. Without settings (a scheduled run), they are read
-    from the BASEWATCH_* environment."""
+    events, and merge them into incidents; then alert immediate subscribers to new attacks
+    (``send_alerts=False`` leaves the alerts pending). Without settings (a scheduled run),
+    they are read from the BASEWATCH_* environment."""
     logger = get_run_logger()
     settings = settings or load_settings()
     if sources is None:
@@ -276,6 +285,9 @@ def ingest(settings: Settings | None = None, sources: list[Source] | None = None
             ),
         )
         report.sources_ok.append(source.name)
+    alerts = alert_subscribers(store, settings, send=send_alerts)
+    report.alerts_made, report.alerts_sent = alerts.made, alerts.sent
+    report.alerts_failed = len(alerts.failed)
     _publish_summary(report)
     logger.info(
         "ingest: %d sources ok, %d failed; %d new articles, %d events; incidents %d new, "

@@ -44,7 +44,7 @@ def send_source_alert(
         logger.warning(
             "source %s: %s (set BASEWATCH_OPS_EMAIL to be mailed about it)",
             source,
-            "failing since %s" % since if kind == "alert" else "works again",
+            f"failing since {since}" if kind == "alert" else "works again",
         )
         return False
     rendered = render_source_alert(kind, source, error, since)

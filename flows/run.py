@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import flow
 
 from flows.digest import DigestReport, digest
@@ -14,7 +16,10 @@ __all__ = ["run"]
 
 @flow(name="run", log_prints=False)
 def run(
-    settings: Settings, sources: list[Source] | None = None, send: bool = True
+    settings: Settings,
+    sources: list[Source] | None = None,
+    send: bool = True,
+    now: datetime | None = None,
 ) -> tuple[IngestReport, DigestReport]:
-    """Ingest every source, then write and send the digest."""
-    return ingest(settings, sources), digest(settings, send=send)
+    """Ingest every source (alerting immediate subscribers), then write and send the digest."""
+    return ingest(settings, sources, send_alerts=send), digest(settings, send=send, now=now)

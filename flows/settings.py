@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout: float = 30.0
 
+    # Signed links in mail (unsubscribe, preferences): the key (else <data_dir>/secret.key),
+    # how long a link works, and where `basewatch web` is reached.
+    secret_key: SecretStr | None = None
+    token_max_age_days: float = 60.0
+    base_url: str = "http://127.0.0.1:8080"
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -80,6 +86,28 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"\s*(?:[\w*/,\-?]+\s+){4}[\w*/,\-?]+\s*", value):
             raise ValueError(f"not a five-field cron expression: {value!r}")
         return value.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value.strip().rstrip("/")
+
+    @property
+    def resolved_secret_key(self) -> str:
+        """Return BASEWATCH_SECRET_KEY, else the key kept in <data_dir>/secret.key."""
+        from flows.tokens import secret_key
+
+        return secret_key(self)
+
+    @property
+    def token_max_age(self) -> float:
+        """Return how long a signed link works, in seconds."""
+        return self.token_max_age_days * 86400
 
     @property
     def resolved_database_url(self) -> str:

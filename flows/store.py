@@ -2,9 +2,11 @@
 
 Rows stay in this module; callers get domain values (extract.merge.Incident, plain dicts).
 Tables: sources (fetch state, health), articles, events (per article, with evidence; each event
-row is also the incident <-> source link), incidents, digests, digest_items (what a digest
-showed, with a snapshot for "what changed"), subscribers, deliveries (unique per subscriber x
-digest: the log that makes sending idempotent).
+row is also the incident <-> source link), incidents, digests, digest_items (what a global
+digest edition showed, with a snapshot for "what changed"), subscribers (with preferences),
+deliveries (each digest or alert owed to a subscriber: the log that makes sending idempotent),
+delivery_items (what one delivery shows) and subscriber_seen (per subscriber and incident, the
+snapshot they were last shown: "new" and "updated" are per subscriber).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -42,19 +44,23 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from extract.errors import StoreError
+from extract.errors import NotSubscribedError, StoreError
 from extract.gazetteer import Gazetteer
 from extract.merge import Incident, Report, SourceRef, match_incident
 from extract.model import Event, event_from_dict
+from extract.preferences import Preferences
 
 __all__ = [
     "ArticleIn",
     "BatchStored",
+    "MailingItem",
     "PageIn",
     "PageOutcome",
+    "PendingDelivery",
     "PendingPage",
     "Store",
     "StoredArticle",
+    "SubscriberState",
     "open_store",
     "text_hash",
 ]
@@ -115,7 +121,11 @@ class UtcDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime, dict: JSON, list: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict: JSON,
+        list: JSON,
+    }
 
 
 class SourceRow(Base):
@@ -200,20 +210,48 @@ class SubscriberRow(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime]
+    # extract.preferences.Preferences.to_dict(); NULL is the defaults.
+    preferences: Mapped[dict | None] = mapped_column(JSON)
+    since: Mapped[datetime | None]
+    last_digest: Mapped[datetime | None]
 
 
 class DeliveryRow(Base):
     __tablename__ = "deliveries"
     __table_args__ = (UniqueConstraint("digest_id", "subscriber_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id"), index=True)
+    # The global edition of the run that made it; NULL for an alert, or a subscriber's digest
+    # made by a run that made no new edition. Deliveries with items are rendered per subscriber.
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="digest")  # "digest" | "alert"
+    created: Mapped[datetime | None]
     # pending -> sending (claimed by a run, see Store.claim_delivery) -> sent
     status: Mapped[str] = mapped_column(String(10), default="pending")
     claimed: Mapped[datetime | None]
     sent: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(Text)
+
+
+class DeliveryItemRow(Base):
+    __tablename__ = "delivery_items"
+    __table_args__ = (UniqueConstraint("delivery_id", "incident_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    changes: Mapped[list] = mapped_column(JSON)
+
+
+class SubscriberSeenRow(Base):
+    __tablename__ = "subscriber_seen"
+    __table_args__ = (UniqueConstraint("subscriber_id", "incident_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    seen: Mapped[datetime]
 
 
 class BackfillRunRow(Base):
@@ -338,12 +376,37 @@ class SourceHealth:
 
 @dataclass(frozen=True)
 class PendingDelivery:
-    """A digest still owed to a subscriber."""
+    """A digest or alert still owed to a subscriber."""
 
     delivery_id: int
-    digest_id: int
+    digest_id: int | None
     email: str
     message_id: str
+    kind: str = "digest"
+    created: datetime | None = None
+    preferences: Preferences = field(default_factory=Preferences)
+
+
+@dataclass(frozen=True)
+class SubscriberState:
+    """What choosing a subscriber's digest or alert needs to know about them."""
+
+    id: int
+    email: str
+    preferences: Preferences
+    since: datetime | None
+    last_digest: datetime | None
+    seen: dict[int, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class MailingItem:
+    """One incident in a subscriber's mail: "new" or "updated", what changed, its snapshot."""
+
+    incident_id: int
+    kind: str
+    changes: tuple[str, ...]
+    snapshot: dict[str, Any]
 
 
 def _migrate(engine: Engine) -> None:
@@ -724,23 +787,28 @@ class Store:
             )
             return self._incidents(s, list(rows)), snapshots
 
+    def _lock_digests(self, s: Session) -> None:
+        """Make this transaction the only digest (and mailing) writer until it ends."""
+        if self.engine.dialect.name == "postgresql":
+            # One digest writer at a time; a second run waits, then finds nothing new.
+            s.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK)))
+        elif self.engine.dialect.name == "sqlite":
+            # A write first takes SQLite's write lock for the whole transaction, so a
+            # second run waits here (busy_timeout) and then finds nothing new.
+            s.execute(text("UPDATE digests SET id = id WHERE 0"))
+
     def create_digest(
-        self, items: list[tuple[int, str, dict[str, Any]]], render: Any, message_id: Any
+        self, items: list[tuple[int, str, dict[str, Any]]], render: Any
     ) -> int | None:
-        """Store a digest, what it shows, and one pending delivery per active subscriber.
+        """Store a global digest edition (the archive) and what it shows, in one transaction.
 
         ``items`` are (incident id, "new"|"updated", snapshot); ``render(digest_id)`` returns
-        the RenderedDigest to keep. All in one transaction. Returns the digest id, or None if
-        another run already digested the same incident state (no duplicate digest).
+        the RenderedDigest to keep. Returns the digest id, or None if another run already
+        digested the same incident state (no duplicate digest). Subscribers' mail is made by
+        create_mailings.
         """
         with self.session() as s, s.begin():
-            if self.engine.dialect.name == "postgresql":
-                # One digest writer at a time; a second run waits, then finds nothing new.
-                s.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK)))
-            elif self.engine.dialect.name == "sqlite":
-                # A write first takes SQLite's write lock for the whole transaction, so a
-                # second run waits here (busy_timeout) and then finds nothing new.
-                s.execute(text("UPDATE digests SET id = id WHERE 0"))
+            self._lock_digests(s)
             last = {}
             for item in s.scalars(select(DigestItemRow).order_by(DigestItemRow.id)):
                 last[item.incident_id] = item.snapshot
@@ -761,19 +829,48 @@ class Store:
                         digest_id=digest.id, incident_id=incident_id, kind=kind, snapshot=snapshot
                     )
                 )
-            for sub in s.scalars(
-                select(SubscriberRow)
-                .where(SubscriberRow.active.is_(True))
-                .order_by(SubscriberRow.id)
-            ):
-                s.add(
-                    DeliveryRow(
-                        digest_id=digest.id,
-                        subscriber_id=sub.id,
-                        message_id=message_id(digest.id, sub.email),
-                    )
-                )
             return digest.id
+
+    def mark_seen_by_all(self, shown: list[tuple[int, dict[str, Any]]]) -> None:
+        """Record incidents as told to every active subscriber, without mailing them.
+
+        ``shown`` holds (incident id, snapshot). For what everyone should hear of as known,
+        not as new: a quiet backfill of years of history, for example.
+        """
+        with self.session() as s, s.begin():
+            self._lock_digests(s)
+            self._mark_seen(s, shown, utcnow())
+
+    def _mark_seen(
+        self, s: Session, shown: list[tuple[int, dict[str, Any]]], now: datetime
+    ) -> None:
+        subscriber_ids = list(
+            s.scalars(select(SubscriberRow.id).where(SubscriberRow.active.is_(True)))
+        )
+        ids = [incident_id for incident_id, _ in shown]
+        existing = {
+            (row.subscriber_id, row.incident_id): row
+            for start in range(0, len(ids), 500)
+            for row in s.scalars(
+                select(SubscriberSeenRow).where(
+                    SubscriberSeenRow.incident_id.in_(ids[start : start + 500])
+                )
+            )
+        }
+        for subscriber_id in subscriber_ids:
+            for incident_id, snap in shown:
+                row = existing.get((subscriber_id, incident_id))
+                if row is None:
+                    s.add(
+                        SubscriberSeenRow(
+                            subscriber_id=subscriber_id,
+                            incident_id=incident_id,
+                            snapshot=snap,
+                            seen=now,
+                        )
+                    )
+                else:
+                    row.snapshot, row.seen = snap, now
 
     def digest_ids(self) -> list[int]:
         """Return the ids of every stored digest, oldest first."""
@@ -790,15 +887,139 @@ class Store:
             return s.get(DigestRow, digest_id)
 
     def pending_deliveries(self) -> list[PendingDelivery]:
-        """Return every delivery not yet sent, oldest digest first."""
+        """Return every delivery not yet sent, oldest first."""
         with self.session() as s:
             rows = s.execute(
                 select(DeliveryRow, SubscriberRow)
                 .join(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
                 .where(DeliveryRow.status != "sent", SubscriberRow.active.is_(True))
-                .order_by(DeliveryRow.digest_id, DeliveryRow.id)
+                .order_by(DeliveryRow.id)
             ).tuples()
-            return [PendingDelivery(d.id, d.digest_id, sub.email, d.message_id) for d, sub in rows]
+            return [
+                PendingDelivery(
+                    d.id,
+                    d.digest_id,
+                    sub.email,
+                    d.message_id,
+                    d.kind or "digest",
+                    d.created,
+                    Preferences.from_dict(sub.preferences),
+                )
+                for d, sub in rows
+            ]
+
+    def delivery_items(self, delivery_ids: list[int]) -> dict[int, list[MailingItem]]:
+        """Return, per delivery, the incidents it shows (none for a delivery made before 0006)."""
+        found: dict[int, list[MailingItem]] = {}
+        with self.session() as s:
+            for start in range(0, len(delivery_ids), 500):
+                chunk = delivery_ids[start : start + 500]
+                for row in s.scalars(
+                    select(DeliveryItemRow)
+                    .where(DeliveryItemRow.delivery_id.in_(chunk))
+                    .order_by(DeliveryItemRow.id)
+                ):
+                    found.setdefault(row.delivery_id, []).append(
+                        MailingItem(row.incident_id, row.kind, tuple(row.changes), {})
+                    )
+        return found
+
+    def create_mailings(
+        self,
+        kind: str,
+        choose: Any,
+        message_id: Any,
+        now: datetime,
+        digest_id: int | None = None,
+    ) -> int:
+        """Create each active subscriber's digest or alert; return how many were made.
+
+        ``choose(subscriber: SubscriberState, incidents: list[Incident])`` returns the
+        MailingItems for that subscriber (empty: nothing to send). One transaction, under the
+        digest writers' lock (so two runs never both make one), stores each pending delivery,
+        its items and the snapshots the subscriber is shown (subscriber_seen): a crash leaves
+        all of it or none. ``message_id(digest_id, delivery_id, email, kind)`` names the
+        message.
+        """
+        made = 0
+        with self.session() as s, s.begin():
+            self._lock_digests(s)
+            subscribers = s.scalars(
+                select(SubscriberRow)
+                .where(SubscriberRow.active.is_(True))
+                .order_by(SubscriberRow.id)
+            ).all()
+            if not subscribers:
+                return 0
+            # What a subscriber can be told is new since they subscribed, or changed since
+            # they were shown it (after they subscribed): older incidents need not be loaded.
+            earliest = min(sub.since or sub.created for sub in subscribers)
+            incidents = [
+                self._incident(s, r)
+                for r in s.scalars(
+                    select(IncidentRow)
+                    .where(IncidentRow.newsworthy.is_(True), IncidentRow.updated >= earliest)
+                    .order_by(IncidentRow.date_start, IncidentRow.id)
+                )
+            ]
+            seen: dict[int, dict[int, SubscriberSeenRow]] = {}
+            ids = [i.id for i in incidents]
+            for start in range(0, len(ids), 500):
+                for row in s.scalars(
+                    select(SubscriberSeenRow).where(
+                        SubscriberSeenRow.incident_id.in_(ids[start : start + 500])
+                    )
+                ):
+                    seen.setdefault(row.subscriber_id, {})[row.incident_id] = row
+            for sub in subscribers:
+                mine = seen.get(sub.id, {})
+                state = SubscriberState(
+                    sub.id,
+                    sub.email,
+                    Preferences.from_dict(sub.preferences),
+                    sub.since or sub.created,
+                    sub.last_digest,
+                    {incident_id: row.snapshot for incident_id, row in mine.items()},
+                )
+                items: list[MailingItem] = choose(state, incidents)
+                if not items:
+                    continue
+                delivery = DeliveryRow(
+                    digest_id=digest_id,
+                    subscriber_id=sub.id,
+                    kind=kind,
+                    created=now,
+                    status="pending",
+                    message_id="",
+                )
+                s.add(delivery)
+                s.flush()
+                delivery.message_id = message_id(digest_id, delivery.id, sub.email, kind)
+                for item in items:
+                    s.add(
+                        DeliveryItemRow(
+                            delivery_id=delivery.id,
+                            incident_id=item.incident_id,
+                            kind=item.kind,
+                            changes=list(item.changes),
+                        )
+                    )
+                    row = mine.get(item.incident_id)
+                    if row is None:
+                        s.add(
+                            SubscriberSeenRow(
+                                subscriber_id=sub.id,
+                                incident_id=item.incident_id,
+                                snapshot=item.snapshot,
+                                seen=now,
+                            )
+                        )
+                    else:
+                        row.snapshot, row.seen = item.snapshot, now
+                if kind == "digest":
+                    sub.last_digest = now
+                made += 1
+        return made
 
     @contextmanager
     def sending(self) -> Iterator[None]:
@@ -876,15 +1097,31 @@ class Store:
 
     # -- subscribers -------------------------------------------------------------------------
 
-    def add_subscriber(self, email: str) -> bool:
-        """Add (or re-activate) a subscriber; return False if already active."""
+    def add_subscriber(self, email: str, prefs: Preferences | None = None) -> bool:
+        """Add (or re-activate) a subscriber; return False if already active.
+
+        An active subscriber's preferences are left alone (change them with set_preferences);
+        a re-activated one gets ``prefs`` if given, else keeps the old ones.
+        """
+        now = utcnow()
         with self.session() as s, s.begin():
             row = s.scalar(select(SubscriberRow).where(SubscriberRow.email == email))
             if row is not None:
-                was = row.active
-                row.active = True
-                return not was
-            s.add(SubscriberRow(email=email, active=True, created=utcnow()))
+                if row.active:
+                    return False
+                row.active, row.since = True, now
+                if prefs is not None:
+                    row.preferences = prefs.to_dict()
+                return True
+            s.add(
+                SubscriberRow(
+                    email=email,
+                    active=True,
+                    created=now,
+                    since=now,
+                    preferences=(prefs or Preferences()).to_dict(),
+                )
+            )
             return True
 
     def remove_subscriber(self, email: str) -> bool:
@@ -906,6 +1143,38 @@ class Store:
                     .order_by(SubscriberRow.email)
                 )
             )
+
+    def subscriber_preferences(self, email: str) -> Preferences | None:
+        """Return an active subscriber's preferences, or None if the address is not one."""
+        with self.session() as s:
+            row = s.scalar(
+                select(SubscriberRow).where(
+                    SubscriberRow.email == email, SubscriberRow.active.is_(True)
+                )
+            )
+            return None if row is None else Preferences.from_dict(row.preferences)
+
+    def set_preferences(self, email: str, prefs: Preferences) -> None:
+        """Replace an active subscriber's preferences; NotSubscribedError if there is none."""
+        with self.session() as s, s.begin():
+            row = s.scalar(
+                select(SubscriberRow).where(
+                    SubscriberRow.email == email, SubscriberRow.active.is_(True)
+                )
+            )
+            if row is None:
+                raise NotSubscribedError(f"{email} is not subscribed")
+            row.preferences = prefs.to_dict()
+
+    def subscriber_list(self) -> list[tuple[str, Preferences]]:
+        """Return (address, preferences) of every active subscriber, by address."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(SubscriberRow)
+                .where(SubscriberRow.active.is_(True))
+                .order_by(SubscriberRow.email)
+            )
+            return [(r.email, Preferences.from_dict(r.preferences)) for r in rows]
 
     def iter_articles(self) -> Iterator[tuple[str, str, datetime]]:
         """Yield (url, text, published) for every stored article."""
@@ -1078,8 +1347,9 @@ class Store:
         incident_ids: set[int],
         merged: dict[int, Incident] | None = None,
     ) -> None:
-        """Record these incidents' state in the run's quiet digest (one per backfill run, never
-        mailed), so the next real digest does not present backfilled history as new.
+        """Record these incidents' state as told: in the run's quiet digest (one per backfill
+        run, never mailed: the global edition) and as seen by every active subscriber, so the
+        next digest does not present backfilled history as new to anyone.
         ``merged`` holds incidents as they now stand (the others are read)."""
         from extract.digest import snapshot
 
@@ -1092,6 +1362,8 @@ class Store:
         incidents = [i for i in incidents if i.newsworthy]
         if not incidents:
             return
+        self._lock_digests(s)
+        self._mark_seen(s, [(i.id, snapshot(i)) for i in incidents], utcnow())
         run = s.get(BackfillRunRow, run_id)
         if run.digest_id is None:
             quiet = DigestRow(

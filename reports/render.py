@@ -11,7 +11,24 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from extract.digest import Digest, DigestItem
 
-__all__ = ["RenderedDigest", "digest_subject", "render_digest", "render_source_alert"]
+__all__ = [
+    "CHART_CID",
+    "COUNTRIES",
+    "OUTCOME_LABELS",
+    "TYPE_LABELS",
+    "RenderedDigest",
+    "alert_subject",
+    "digest_subject",
+    "incident_view",
+    "inline_css",
+    "one_line",
+    "render_digest",
+    "render_source_alert",
+    "safe_href",
+]
+
+# The Content-ID of the chart image in a digest's HTML (src="cid:...").
+CHART_CID = "chart@basewatch"
 
 COUNTRIES = {
     "IQ": "Iraq", "SY": "Syria", "JO": "Jordan", "KW": "Kuwait", "QA": "Qatar",
@@ -88,6 +105,13 @@ def _munitions(figure: dict[str, int | None]) -> str | None:
     return str(low) if low == high else f"{low}–{high}"
 
 
+def _munitions_label(count: str | None) -> str | None:
+    """Return "1 munition", "2–3 munitions", "at least 16 munitions" (None if unreported)."""
+    if count is None:
+        return None
+    return f"{count} munition" + ("" if count == "1" else "s")
+
+
 def _perpetrator(data: dict[str, Any]) -> str:
     name, status = data["perpetrator"]["name"], data["perpetrator"]["status"]
     if status == "unknown" or not name:
@@ -95,12 +119,17 @@ def _perpetrator(data: dict[str, Any]) -> str:
     return f"{name} ({status})"
 
 
-def _view(item: DigestItem) -> dict[str, Any]:
-    data = item.incident.to_dict()
+def _short_killed(figure: dict[str, int | None]) -> str:
+    total, us = figure["total"], figure["us"]
+    if total is None:
+        return "?" if us is None else f"{us} US"
+    return str(total) if not us else f"{total} ({us} US)"
+
+
+def incident_view(data: dict[str, Any]) -> dict[str, Any]:
+    """Return an incident (the JSON contract) as the labelled, one-line strings pages show."""
     site = data["site"]
     return {
-        "kind": item.kind,
-        "changes": list(item.changes),
         "when": _when(data),
         "site": one_line(site["name"] if site else data["location_text"]) or "unnamed site",
         "country": COUNTRIES.get(site["country"], site["country"]) if site else "",
@@ -123,15 +152,54 @@ def _view(item: DigestItem) -> dict[str, Any]:
     }
 
 
-def digest_subject(digest: Digest) -> str:
-    """Return a subject that says what is inside: "2 new attacks, 1 updated — 14 Jun 2020"."""
+def _view(item: DigestItem) -> dict[str, Any]:
+    data = item.incident.to_dict()
+    view = incident_view(data)
+    view.update(
+        kind=item.kind,
+        changes=[one_line(c) for c in item.changes],
+        # The mail's at-a-glance table and its munitions wording.
+        short_when=date.fromisoformat(data["date_start"]).strftime("%-d %b"),
+        short_type=one_line(data["attack_type"]).replace("_", " "),
+        killed_short=_short_killed(data["killed"]),
+        munitions_label=_munitions_label(view["munitions"]),
+    )
+    return view
+
+
+def _what(digest: Digest) -> str:
     parts = []
     if digest.new:
         parts.append(f"{len(digest.new)} new attack{'s' if len(digest.new) != 1 else ''}")
     if digest.updated:
         parts.append(f"{len(digest.updated)} updated")
-    what = ", ".join(parts) or "no new attacks"
-    return f"basewatch: {what} — {digest.created.strftime('%-d %b %Y')}"
+    return ", ".join(parts) or "no new attacks"
+
+
+def digest_subject(digest: Digest) -> str:
+    """Return a subject that says what is inside: "2 new attacks, 1 updated — 14 Jun 2020"."""
+    return f"basewatch: {_what(digest)} — {digest.created.strftime('%-d %b %Y')}"
+
+
+def alert_subject(digest: Digest) -> str:
+    """Return an alert's subject: the attack itself when there is one, else the count.
+
+    "basewatch alert: Drone attack on Tower 22, Jordan — 28 Jan 2024".
+    """
+    if len(digest.new) == 1:
+        view = _view(digest.new[0])
+        where = view["site"] + (f", {view['country']}" if view["country"] else "")
+        return one_line(f"basewatch alert: {view['type']} on {where} — {view['when']}")
+    return f"basewatch alert: {_what(digest)} — {digest.created.strftime('%-d %b %Y')}"
+
+
+def inline_css(html: str) -> str:
+    """Return the HTML with its <style> rules copied into style attributes (mail clients drop
+    <style>); the block is kept for the clients that honour its media queries."""
+    import css_inline
+
+    inliner = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+    return inliner.inline(html)
 
 
 _ENV = Environment(
@@ -144,19 +212,44 @@ _ENV = Environment(
 )
 
 
-def render_digest(digest: Digest, digest_id: int | None = None) -> RenderedDigest:
-    """Return the digest rendered as subject, text and HTML."""
+def render_digest(
+    digest: Digest,
+    digest_id: int | None = None,
+    *,
+    kind: str = "digest",
+    links: dict[str, str] | None = None,
+    chart: bool = False,
+    html: bool = True,
+) -> RenderedDigest:
+    """Return the digest (or, with kind="alert", the alert) as subject, text and HTML.
+
+    ``links`` holds a subscriber's signed "unsubscribe" and "preferences" URLs (the archive
+    edition has none); ``chart`` puts the chart image (Content-ID CHART_CID) in the HTML.
+    With ``html=False`` (a subscriber who reads plain text) the HTML is left empty.
+    """
+    subject = alert_subject(digest) if kind == "alert" else digest_subject(digest)
+    new = [_view(i) for i in digest.new]
+    updated = [_view(i) for i in digest.updated]
+    safe_links = None
+    if links:
+        safe_links = {name: one_line(url) for name, url in links.items() if safe_href(url)}
     context = {
-        "subject": digest_subject(digest),
+        "kind": kind,
+        "subject": subject,
+        "headline": subject.removeprefix("basewatch alert: ").removeprefix("basewatch: "),
+        "preheader": "; ".join(f"{i['type']} on {i['site']}, {i['short_when']}" for i in new[:3])
+        or "; ".join(f"Update: {i['site']}" for i in updated[:3]),
         "digest_id": digest_id,
-        "created": digest.created.strftime("%-d %b %Y %H:%M UTC"),
-        "new": [_view(i) for i in digest.new],
-        "updated": [_view(i) for i in digest.updated],
+        "created": digest.created.strftime("%-d %b %Y %H:%M %Z").strip(),
+        "new": new,
+        "updated": updated,
+        "links": safe_links,
+        "chart": CHART_CID if chart else None,
     }
     return RenderedDigest(
-        subject=context["subject"],
+        subject=subject,
         text=_ENV.get_template("digest.txt.j2").render(context),
-        html=_ENV.get_template("digest.html.j2").render(context),
+        html=inline_css(_ENV.get_template("digest.html.j2").render(context)) if html else "",
     )
 
 

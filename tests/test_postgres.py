@@ -24,8 +24,10 @@ from sqlalchemy import create_engine, inspect, select, text, update
 
 from extract.digest import select_digest, snapshot
 from extract.gazetteer import default_gazetteer
+from extract.preferences import Preferences
 from flows.digest import digest
 from flows.ingest import ingest
+from flows.mailings import make_mailings
 from flows.settings import Settings
 from flows.store import (
     SENDING_LEASE,
@@ -36,7 +38,6 @@ from flows.store import (
     SubscriberRow,
     open_store,
 )
-from reports.deliver import message_id
 from reports.render import render_digest
 
 SUBSCRIBERS = ("ana@example.com", "bo@example.org")
@@ -168,6 +169,8 @@ def test_upgrade_from_the_first_schema_keeps_pending_deliveries(any_database: st
     [pending] = store.pending_deliveries()
     assert (pending.email, pending.message_id) == ("ana@example.com", "<m@basewatch>")
     assert store.claim_delivery(pending.delivery_id) is True
+    # A subscriber from before preferences existed has the defaults (everything, daily).
+    assert store.subscriber_preferences("ana@example.com") == Preferences()
 
 
 # -- (c) publication times -----------------------------------------------------------------------
@@ -298,14 +301,18 @@ def test_two_runs_creating_a_digest_at_once_create_one(
 
     results: dict[str, int | None] = {}
 
+    now = datetime.now(UTC)
+
     def first() -> None:
-        results["first"] = store.create_digest(items, render_once_the_other_waits, message_id)
+        results["first"] = store.create_digest(items, render_once_the_other_waits)
+        make_mailings(store, "digest", now, results["first"])
 
     def second() -> None:
         rendering.wait(60)
         results["second"] = store.create_digest(
-            items, lambda digest_id: render_digest(selected, digest_id), message_id
+            items, lambda digest_id: render_digest(selected, digest_id)
         )
+        make_mailings(store, "digest", now, results["second"])
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:

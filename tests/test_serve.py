@@ -1,6 +1,7 @@
 """`basewatch serve`: deployments with cron schedules in a named timezone, one digest a day."""
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ def test_daily_digest_runs_once_per_local_day_across_dst(zone: str) -> None:
     local = [d.astimezone(ZoneInfo(zone)) for d in dates]
     assert len({d.date() for d in local}) == 365
     assert all((d.hour, d.minute) == (7, 0) for d in local)
-    gaps = {b - a for a, b in zip(dates, dates[1:], strict=False)}
+    gaps = {b - a for a, b in itertools.pairwise(dates)}
     assert gaps <= {timedelta(hours=23), timedelta(hours=24), timedelta(hours=25)}
 
 

@@ -68,14 +68,14 @@ def test_two_digests_created_at_once_on_sqlite_make_one(store: Store) -> None:
 
     from extract.digest import select_digest, snapshot
     from extract.events import extract_events
-    from reports.deliver import message_id
+    from flows.mailings import make_mailings
     from reports.render import render_digest
 
     published = datetime.fromisoformat("2020-06-14T12:00:00+03:00")
     text = Path(__file__).parents[1].joinpath("seeds/000_ac9f42923b428470.txt").read_text()
     article = _article("https://example.org/seed", published, text)
+    store.add_subscriber("one@example.com")  # before the attack is reported: it is new to them
     store.add_article("seeds", article, extract_events(text, published))
-    store.add_subscriber("one@example.com")
     incidents, seen = store.digest_candidates()
     selected = select_digest(incidents, seen, datetime.now(UTC))
     items = [(i.incident.id, i.kind, snapshot(i.incident)) for i in selected.items]
@@ -88,14 +88,18 @@ def test_two_digests_created_at_once_on_sqlite_make_one(store: Store) -> None:
         time.sleep(0.3)
         return render_digest(selected, digest_id)
 
+    now = datetime.now(UTC)
+
     def first() -> None:
-        results["first"] = store.create_digest(items, slow_render, message_id)
+        results["first"] = store.create_digest(items, slow_render)
+        make_mailings(store, "digest", now, results["first"])
 
     def second() -> None:
         second_started.set()
         results["second"] = store.create_digest(
-            items, lambda digest_id: render_digest(selected, digest_id), message_id
+            items, lambda digest_id: render_digest(selected, digest_id)
         )
+        make_mailings(store, "digest", now, results["second"])
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     threads[0].start()

@@ -6,7 +6,7 @@ digests.quiet marks what a backfill without --notify found as told, so the next 
 digest does not mail years of history as new.
 
 Revision ID: 0005
-Revises: 0003 (chained to 0004 when the subscriber preferences migration lands on main)
+Revises: 0004
 Create Date: 2026-11-25
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
