@@ -12,8 +12,10 @@ test:  ## the whole test suite (what .ci/run runs)
 eval:  ## extraction quality on the labelled corpus, checked against the pinned floors
 	$(UV) basewatch eval --floors tests/eval_floors.json
 
-bench: ## extraction speed per article, and the ratio to trafilatura's own extraction
+bench: ## extraction speed; polling 50 unchanged feeds; backfill vs a bare loop at 500-2,000 pages
 	$(UV) python benchmarks/extraction.py
+	@echo
+	$(UV) python benchmarks/operations.py
 
 bench-mail: ## digest mail for 500 subscribers through a local SMTP server, in mails per second
 	$(UV) python benchmarks/mail.py

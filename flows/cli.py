@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -109,22 +110,50 @@ def _run_flow(ctx: Context, settings: Any, which: str, **kwargs: Any) -> Any:
     except BasewatchError as exc:
         _fail(exc, ctx.debug)
     _prepare_prefect(settings)
-    try:
-        from prefect.settings import temporary_settings
+    from contextlib import nullcontext
 
+    from prefect.settings import get_current_settings
+
+    from flows.serve import run_server
+
+    server = (
+        nullcontext(None)
+        if get_current_settings().api.url
+        else run_server(Path(os.environ["PREFECT_HOME"]) / "server.log")
+    )
+    try:
+        with server as url:
+            return _call_flow(ctx, settings, which, url, **kwargs)
+    except BasewatchError as exc:
+        _fail(exc, ctx.debug)
+    except KeyboardInterrupt:
+        # uv passes the terminal's Ctrl-C on too: a second one must not cut the exit short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise click.ClickException("interrupted; stored work is kept, run again to resume")
+
+
+def _call_flow(ctx: Context, settings: Any, which: str, api_url: str | None, **kwargs: Any) -> Any:
+    from prefect.settings import temporary_settings
+
+    updates: dict[str, Any] = {"flows.heartbeat_frequency": None}
+    if api_url:
+        updates["api.url"] = api_url
+    try:
         if which == "ingest":
             from flows.ingest import ingest as chosen
+        elif which == "backfill":
+            from flows.backfill import backfill, backfill_runner
+
+            chosen = backfill.with_options(task_runner=backfill_runner(settings.backfill_workers))
         elif which == "digest":
             from flows.digest import digest as chosen
         else:
             from flows.run import run as chosen
         # A flow waits for its heartbeat thread (1 s steps) on exit; a CLI run needs none.
-        with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        with temporary_settings(updates=updates):
             return chosen(settings, **kwargs)
-    except BasewatchError as exc:
-        _fail(exc, ctx.debug)
-    except KeyboardInterrupt:
-        raise click.ClickException("interrupted; stored work is kept, run again to resume")
+    except (BasewatchError, KeyboardInterrupt):
+        raise
     except Exception as exc:
         if ctx.debug:
             raise
@@ -227,6 +256,130 @@ def digest(ctx: Context, dry_run: bool, no_email: bool) -> None:
         click.echo(report.preview, nl=False)
         return
     click.echo(_digest_summary(report, not no_email))
+
+
+def _backfill_summary(report: Any) -> str:
+    window = f"{report.since}..{report.until}"
+    head = f"backfill {window}" + (f" (resumed run #{report.run_id})" if report.resumed else "")
+    incidents = (
+        f"incidents: {len(report.incidents_new)} new, {len(report.incidents_updated)} updated"
+    )
+    if report.reextract:
+        return (
+            f"{head}: {report.pages} stored articles re-extracted, {report.changed} changed; "
+            f"events: {report.events}; {incidents}"
+        )
+    failed = ""
+    if report.sources_failed:
+        failed = " (" + ", ".join(sorted(report.sources_failed)) + ")"
+    return (
+        f"{head}: sources: {len(report.sources_ok)} ok, {len(report.sources_failed)} failed"
+        f"{failed}; pages: {report.pages} fetched ({report.had} had already), "
+        f"{report.articles_new} new articles, {report.known} duplicates, "
+        f"{report.outside} outside the window, {report.failed} failed; "
+        f"events: {report.events}; {incidents}"
+    )
+
+
+@main.command()
+@click.option("--since", required=True, help="First publication date (YYYY-MM-DD) to backfill.")
+@click.option("--until", required=True, help="Last publication date (YYYY-MM-DD) to backfill.")
+@click.option("--source", "source_name", help="Only this source (its name in the sources file).")
+@click.option(
+    "--urls",
+    "urls_path",
+    type=click.Path(path_type=Path),
+    help="A file of article URLs, one a line, instead of the sources' listings.",
+)
+@click.option(
+    "--reextract",
+    is_flag=True,
+    help="Extract the stored articles of the window again with the current rules "
+    "(no fetching); their events are replaced and incidents recomputed.",
+)
+@click.option("--notify", is_flag=True, help="Run the digest afterwards and mail it.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes for fetch + extract (a local Dask cluster above 1) "
+    "[env BASEWATCH_BACKFILL_WORKERS; 1].",
+)
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(path_type=Path),
+    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
+)
+@click.pass_obj
+def backfill(
+    ctx: Context,
+    since: str,
+    until: str,
+    source_name: str | None,
+    urls_path: Path | None,
+    reextract: bool,
+    notify: bool,
+    workers: int | None,
+    sources_path: Path | None,
+) -> None:
+    """Fetch and store past articles published between --since and --until.
+
+    Pages come from each source's backfill listings in the sources file (a WordPress-style
+    paged feed, a sitemap, a GDELT query), or from --urls FILE. An interrupted backfill
+    resumes when run again with the same options; a finished one run again adds nothing.
+    Nothing is mailed unless --notify: what a quiet backfill finds is recorded as told, so
+    the next digest does not present it as new.
+    """
+    first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if first > last:
+        raise UsageError(f"--since {first} is after --until {last}")
+    if urls_path is not None and reextract:
+        raise UsageError("--urls and --reextract do not go together")
+    if urls_path is not None:
+        if not urls_path.is_file():
+            raise UsageError(f"{urls_path}: no such file")
+        try:
+            from flows.history import read_url_file
+
+            read_url_file(urls_path)
+        except BasewatchError as exc:
+            raise UsageError(str(exc)) from None
+        urls_path = urls_path.resolve()
+    settings = _settings(ctx, sources_path)
+    if workers is not None:
+        settings = settings.model_copy(update={"backfill_workers": workers})
+    if urls_path is None and not reextract:
+        from flows.sources import load_sources
+
+        try:
+            names = {s.name: s.backfill for s in load_sources(settings.sources)}
+        except BasewatchError as exc:
+            _fail(exc, ctx.debug)
+        if source_name is not None and source_name not in names:
+            raise UsageError(f"--source: no source named {source_name!r} in {settings.sources}")
+        if source_name is not None and names[source_name] is None:
+            raise UsageError(f"--source: {source_name!r} has no backfill settings")
+        if not any(names.values()):
+            raise UsageError(f"no source in {settings.sources} has backfill settings")
+    from flows.progress import showing
+
+    with showing("backfill"):
+        report = _run_flow(
+            ctx,
+            settings,
+            "backfill",
+            since=first,
+            until=last,
+            source=source_name,
+            urls=str(urls_path) if urls_path else None,
+            reextract=reextract,
+            notify=notify,
+        )
+    click.echo(_backfill_summary(report))
+    if report.digest is not None:
+        click.echo(_digest_summary(report.digest, True))
+    elif not notify:
+        click.echo("no email sent (--notify mails the digest)")
 
 
 def _settings(ctx: Context, sources_path: Path | None) -> Any:

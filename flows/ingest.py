@@ -23,7 +23,7 @@ from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
 from flows.store import ArticleIn, SourceChange, Store, open_store
 
-__all__ = ["IngestReport", "ingest"]
+__all__ = ["IngestReport", "build_article", "ingest", "make_fetcher"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def poll_source(
         if source.kind == "feed_file":
             content = Path(source.location).read_bytes()
             return Poll(source.name, tuple(parse_feed(content, source.name, fetch_pages=False)))
-        with _fetcher(settings) as fetcher:
+        with make_fetcher(settings) as fetcher:
             check_url(source.location)
             response = fetcher.get(source.location, etag, last_modified)
         if response.status == 304:
@@ -118,7 +118,7 @@ def fetch_article(entry: FeedEntry, settings: Settings) -> Fetched:
         if entry.fetch_page:
             try:
                 check_url(entry.link)
-                with _fetcher(settings) as fetcher:
+                with make_fetcher(settings) as fetcher:
                     content = fetcher.get(entry.link).content
             except FetchError as exc:
                 # A feed that carries the full article still gives us the text.
@@ -129,11 +129,11 @@ def fetch_article(entry: FeedEntry, settings: Settings) -> Fetched:
         if content is None:
             return Fetched(entry, error=f"{entry.link}: the feed entry has no content")
         if not entry.content_is_html and isinstance(content, str) and not entry.fetch_page:
-            return Fetched(entry, _article(entry, content, None, origin, now))
+            return Fetched(entry, build_article(entry, content, None, origin, now))
         page = extract_page(content, entry.link)
         if page is None:
             return Fetched(entry, error=f"{entry.link}: no article text in the page")
-        return Fetched(entry, _article(entry, page.text, page.date, origin, now))
+        return Fetched(entry, build_article(entry, page.text, page.date, origin, now))
     except TransientFetchError as exc:
         if not _last_attempt(settings.retries):
             raise
@@ -142,7 +142,8 @@ def fetch_article(entry: FeedEntry, settings: Settings) -> Fetched:
         return Fetched(entry, error=str(exc))
 
 
-def _fetcher(settings: Settings) -> Fetcher:
+def make_fetcher(settings: Settings) -> Fetcher:
+    """Return a Fetcher with the settings' timeouts, size cap and politeness."""
     return Fetcher(
         user_agent=settings.user_agent,
         connect_timeout=settings.connect_timeout,
@@ -153,7 +154,9 @@ def _fetcher(settings: Settings) -> Fetcher:
     )
 
 
-def _article(entry: FeedEntry, text: str, page_date, fixed: str | None, now: datetime) -> ArticleIn:
+def build_article(
+    entry: FeedEntry, text: str, page_date, fixed: str | None, now: datetime
+) -> ArticleIn:
     """Return the article with its publication time: page, else feed, else fetch time."""
     if fixed and entry.published:
         published, origin = entry.published, fixed
@@ -242,7 +245,7 @@ def ingest(
 
     alert_after = timedelta(hours=settings.source_alert_hours)
     futures = []
-    for source in sources:
+    for source in (s for s in sources if s.polled):
         etag, last_modified = store.source_state(source.name, source.location)
         futures.append((source, poll.submit(source, etag, last_modified, settings)))
     for source, future in futures:

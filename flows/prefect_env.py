@@ -20,6 +20,8 @@ def prefect_environment(data_dir: Path) -> dict[str, str]:
         "PREFECT_LOGGING_SETTINGS_PATH": str(LOGGING_CONFIG),
         # Without this, the first start of the server prints a "database is locked" traceback.
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # The client's telemetry too, which on a terminal prints a notice at the first run.
+        "DO_NOT_TRACK": "1",
         "PREFECT_UI_ENABLED": "false",
         "PREFECT_SERVER_UI_ENABLED": "false",
     }

@@ -6,6 +6,7 @@ PREFECT_API_URL if set, else a local `prefect server start` that basewatch start
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -22,7 +23,7 @@ import httpx
 from extract.errors import BasewatchError
 from flows.settings import Settings
 
-__all__ = ["build_deployments", "local_server", "serve_deployments"]
+__all__ = ["build_deployments", "local_server", "run_server", "serve_deployments"]
 
 SERVER_START_SECONDS = 90
 
@@ -65,40 +66,111 @@ def _free_port() -> int:
 def local_server(log_path: Path) -> Iterator[str]:
     """Start `prefect server start` on 127.0.0.1 (UI included), yield its API URL, stop it."""
     port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PREFECT_UI_ENABLED": "true", "PREFECT_SERVER_UI_ENABLED": "true"}
     env.pop("PREFECT_API_URL", None)
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+               "--port", str(port)]  # fmt: skip
+    with _server(command, env, port, log_path, "the local Prefect server") as url:
+        yield url
+
+
+@contextmanager
+def run_server(log_path: Path) -> Iterator[str]:
+    """Start the temporary API server that Prefect would start for a flow run, but in its own
+    session, and yield its API URL.
+
+    Prefect's own temporary server shares the terminal's process group, so a Ctrl-C stops it
+    at once and the interrupted run then hangs, retrying to record that it crashed. In its
+    own session it outlives the Ctrl-C for as long as the run needs it.
+    """
+    import prefect
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        # What prefect.server.api.server.SubprocessASGIServer sets for its temporary server.
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+    }
+    env.pop("PREFECT_API_URL", None)
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+               "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "error", "--lifespan", "on"]  # fmt: skip
+    # Stopped at exit, after Prefect has flushed its logs and events to it (a server stopped
+    # earlier leaves that flush retrying).
+    with _server(command, env, port, log_path, "the temporary Prefect server", at_exit=True) as url:
+        yield url
+
+
+@contextmanager
+def _server(
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    log_path: Path,
+    what: str,
+    at_exit: bool = False,
+) -> Iterator[str]:
+    url = f"http://127.0.0.1:{port}/api"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         # Its own session: Ctrl-C reaches basewatch, which then stops the server itself.
         process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )  # fmt: skip
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            # Before any thread of basewatch runs, so no lock can be held across the fork.
+            preexec_fn=_die_with_parent if at_exit and sys.platform == "linux" else None,  # noqa: PLW1509
+        )
+    if at_exit:
+        atexit.register(_stop, process)
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             if process.poll() is not None:
-                raise BasewatchError(f"the local Prefect server exited; see {log_path}")
+                raise BasewatchError(f"{what} exited; see {log_path}")
             try:
                 if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass  # not listening yet
             if time.monotonic() > deadline:
-                raise BasewatchError(f"the local Prefect server did not start; see {log_path}")
-            time.sleep(0.5)
+                raise BasewatchError(f"{what} did not start; see {log_path}")
+            time.sleep(0.2)
+    except BaseException:
+        _stop(process)
+        raise
+    try:
         yield url
     finally:
-        # A second Ctrl-C (uv forwards the terminal's signal too) must not cut the shutdown.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if not at_exit:
+            _stop(process)
+
+
+def _die_with_parent() -> None:
+    """In the server process: be stopped when basewatch dies, even by SIGKILL (Linux), so a
+    killed run leaves no server behind."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    # A second Ctrl-C (uv forwards the terminal's signal too) must not cut the shutdown.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    signal.signal(signal.SIGINT, before)
 
 
 def serve_deployments(settings: Settings) -> None:

@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     retry_delay: float = 2.0
     max_workers: int = 4
 
+    # Backfill: pages per task, worker processes (Dask) and where history is listed.
+    backfill_batch: int = Field(default=25, ge=1, le=1000)
+    backfill_workers: int = Field(default=1, ge=1, le=64)
+    backfill_max_pages: int = Field(default=1000, ge=1)  # of one paged feed
+    gdelt_url: str = "https://api.gdeltproject.org/api/v2/doc/doc"
+    gdelt_interval: float = Field(default=5.0, ge=0)  # GDELT asks for one request per 5 s
+    gdelt_max_records: int = Field(default=250, ge=1, le=250)
+    gdelt_chunk_days: float = Field(default=7.0, gt=0)
+
     # Schedules for `basewatch serve` (cron, in the named timezone; DST is handled by it).
     ingest_cron: str = "*/15 * * * *"
     digest_cron: str = "0 7 * * *"

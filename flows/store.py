@@ -32,7 +32,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
+    exists,
     func,
     select,
     text,
@@ -50,11 +52,16 @@ from extract.preferences import Preferences
 
 __all__ = [
     "ArticleIn",
+    "BatchStored",
     "DigestInfo",
     "IncidentFilter",
     "MailingItem",
+    "PageIn",
+    "PageOutcome",
     "PendingDelivery",
+    "PendingPage",
     "Store",
+    "StoredArticle",
     "SubscriberState",
     "open_store",
     "text_hash",
@@ -185,6 +192,8 @@ class DigestRow(Base):
     subject: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
+    # A backfill without --notify records what it found as told, without mailing it.
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class DigestItemRow(Base):
@@ -247,6 +256,39 @@ class SubscriberSeenRow(Base):
     seen: Mapped[datetime]
 
 
+class BackfillRunRow(Base):
+    __tablename__ = "backfill_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date] = mapped_column(Date)
+    options: Mapped[dict] = mapped_column(JSON)
+    discovered: Mapped[list] = mapped_column(JSON)  # sources whose page list is complete
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"))
+    created: Mapped[datetime]
+    finished: Mapped[datetime | None]
+
+
+class BackfillPageRow(Base):
+    __tablename__ = "backfill_pages"
+    __table_args__ = (UniqueConstraint("run_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("backfill_runs.id"))
+    source: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text, index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[datetime | None]
+    # pending -> stored | known (already stored) | outside (published outside the window)
+    # | failed (error kept; a later run tries it again)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+# An incident whose every report was re-extracted away is kept (a digest may have shown it)
+# but no longer listed.
+_HAS_EVENTS = exists().where(EventRow.incident_id == IncidentRow.id)
+
+
 @dataclass(frozen=True)
 class ArticleIn:
     """An article ready to store."""
@@ -257,6 +299,59 @@ class ArticleIn:
     published: datetime
     published_from: str
     text: str
+
+
+@dataclass(frozen=True)
+class PageIn:
+    """A page a backfill listing found: its URL and what the listing says of it."""
+
+    url: str
+    title: str = ""
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PendingPage:
+    """A backfill page still to fetch."""
+
+    page_id: int
+    source: str
+    url: str
+    title: str
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What fetching a backfill page gave: an article and its events, or why not."""
+
+    page_id: int
+    status: str  # "stored" | "outside" | "failed"
+    article: ArticleIn | None = None
+    events: tuple[Event, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class BatchStored:
+    """What storing backfill results (or re-extracted events) changed."""
+
+    articles: int = 0
+    known: int = 0
+    events: int = 0
+    changed: int = 0
+    incidents_new: set[int] = field(default_factory=set)
+    incidents_updated: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """A stored article, for re-extraction."""
+
+    article_id: int
+    url: str
+    text: str
+    published: datetime
 
 
 @dataclass(frozen=True)
@@ -513,68 +608,99 @@ class Store:
         Returns (article id, new incident ids, touched incident ids), or None when the article
         is already stored (same canonical URL or same text): nothing is added twice.
         """
+        try:
+            with self.session() as s, s.begin():
+                source_id = s.scalar(select(SourceRow.id).where(SourceRow.name == source))
+                return self._add_article(s, source_id, article, events, utcnow())
+        except IntegrityError:
+            return None  # a concurrent run stored it first
+
+    def _add_article(
+        self,
+        s: Session,
+        source_id: int | None,
+        article: ArticleIn,
+        events: list[Event],
+        now: datetime,
+        merged: dict[int, Incident] | None = None,
+    ) -> tuple[int, list[int], list[int]] | None:
         digest = text_hash(article.text)
-        now = utcnow()
-        with self.session() as s, s.begin():
-            duplicate = s.scalar(
-                select(ArticleRow.id)
-                .where((ArticleRow.url == article.url) | (ArticleRow.text_hash == digest))
-                .limit(1)
-            )
-            if duplicate is not None:
-                return None
-            source_id = s.scalar(select(SourceRow.id).where(SourceRow.name == source))
-            row = ArticleRow(
-                source_id=source_id,
-                url=article.url,
-                guid=article.guid,
-                title=article.title,
-                published=article.published,
-                published_offset=_offset_minutes(article.published),
-                published_from=article.published_from,
-                fetched=now,
-                text_hash=digest,
-                text=article.text,
-            )
-            s.add(row)
-            try:
-                s.flush()
-            except IntegrityError:
-                return None  # a concurrent run stored it first
-            ref = SourceRef(article.url, article.title, article.published)
-            new_ids: list[int] = []
-            touched: list[int] = []
-            for ev in events:
-                incident_id, created = self._merge_event(s, ev, ref, now)
-                s.add(
-                    EventRow(
-                        article_id=row.id,
-                        incident_id=incident_id,
-                        site_id=ev.site.id if ev.site else None,
-                        date_start=ev.date_start,
-                        date_end=ev.date_end,
-                        recent=ev.recent,
-                        data=ev.to_dict(),
-                    )
+        duplicate = s.scalar(
+            select(ArticleRow.id)
+            .where((ArticleRow.url == article.url) | (ArticleRow.text_hash == digest))
+            .limit(1)
+        )
+        if duplicate is not None:
+            return None
+        row = ArticleRow(
+            source_id=source_id,
+            url=article.url,
+            guid=article.guid,
+            title=article.title,
+            published=article.published,
+            published_offset=_offset_minutes(article.published),
+            published_from=article.published_from,
+            fetched=now,
+            text_hash=digest,
+            text=article.text,
+        )
+        s.add(row)
+        s.flush()  # IntegrityError if a concurrent run stored it first
+        new_ids, touched = self._add_events(s, row, events, now, merged)
+        return row.id, new_ids, touched
+
+    def _add_events(
+        self,
+        s: Session,
+        row: ArticleRow,
+        events: list[Event],
+        now: datetime,
+        merged: dict[int, Incident] | None = None,
+    ) -> tuple[list[int], list[int]]:
+        """Store an article's events, each merged into an incident; return (new, touched).
+        ``merged`` collects each touched incident as it now stands."""
+        ref = SourceRef(row.url, row.title, _local(row))
+        new_ids: list[int] = []
+        touched: list[int] = []
+        for ev in events:
+            data = ev.to_dict()
+            incident_row, before = self._merge_event(s, ev, ref, now)
+            incident_id = incident_row.id
+            s.add(
+                EventRow(
+                    article_id=row.id,
+                    incident_id=incident_id,
+                    site_id=ev.site.id if ev.site else None,
+                    date_start=ev.date_start,
+                    date_end=ev.date_end,
+                    recent=ev.recent,
+                    data=data,
                 )
-                s.flush()
-                self._refresh_incident(s, incident_id, now)
-                (new_ids if created else touched).append(incident_id)
-            return row.id, new_ids, [i for i in touched if i not in new_ids]
+            )
+            # The incident as a reread would give it: its reports, then this one (as stored).
+            site = self.gazetteer.get(ev.site.id) if ev.site else None
+            report = Report(event_from_dict(data, site), ref)
+            reports = (*before.reports, report) if before is not None else (report,)
+            incident = self._refresh_incident(s, incident_row, now, reports)
+            if merged is not None:
+                merged[incident_id] = incident
+            (new_ids if before is None else touched).append(incident_id)
+        return new_ids, [i for i in touched if i not in new_ids]
 
     def _merge_event(
         self, s: Session, ev: Event, ref: SourceRef, now: datetime
-    ) -> tuple[int, bool]:
+    ) -> tuple[IncidentRow, Incident | None]:
+        """Return the row of the incident the event joins, with that incident as it was
+        (None for a new incident)."""
         window = (ev.date_start - timedelta(days=1), ev.date_end + timedelta(days=1))
         rows = s.scalars(
             select(IncidentRow).where(
                 IncidentRow.date_start <= window[1], IncidentRow.date_end >= window[0]
             )
         ).all()
-        candidates = [self._incident(s, r) for r in rows]
-        found = match_incident(ev, candidates, ref.url)
+        found = match_incident(ev, self._incidents(s, list(rows)), ref.url)
         if found is not None and found.id is not None:
-            return found.id, False
+            return next(r for r in rows if r.id == found.id), found
         row = IncidentRow(
             site_id=ev.site.id if ev.site else None,
             date_start=ev.date_start,
@@ -586,11 +712,21 @@ class Store:
         )
         s.add(row)
         s.flush()
-        return row.id, True
+        return row, None
 
-    def _refresh_incident(self, s: Session, incident_id: int, now: datetime) -> None:
-        row = s.get(IncidentRow, incident_id)
-        incident = self._incident(s, row)
+    def _refresh_incident(
+        self,
+        s: Session,
+        incident: int | IncidentRow,
+        now: datetime,
+        reports: tuple[Report, ...] | None = None,
+    ) -> Incident:
+        """Recompute the incident's stored summary from its reports (read, unless given)."""
+        row = s.get(IncidentRow, incident) if isinstance(incident, int) else incident
+        if reports is None:
+            incident = self._incident(s, row)
+        else:
+            incident = Incident(row.id, reports, row.first_seen, row.updated)
         summary = incident.summary.to_dict()
         if summary != row.summary:
             row.updated = now
@@ -599,21 +735,38 @@ class Store:
         row.date_start = date.fromisoformat(summary["date_start"])
         row.date_end = date.fromisoformat(summary["date_end"])
         row.newsworthy = incident.newsworthy
+        return incident
 
     def _incident(self, s: Session, row: IncidentRow) -> Incident:
-        reports = []
-        for ev_row, art in s.execute(
-            select(EventRow, ArticleRow)
-            .join(ArticleRow, ArticleRow.id == EventRow.article_id)
-            .where(EventRow.incident_id == row.id)
-        ).tuples():
-            site = self.gazetteer.get(ev_row.site_id) if ev_row.site_id else None
-            reports.append(
-                Report(
-                    event_from_dict(ev_row.data, site), SourceRef(art.url, art.title, _local(art))
+        return self._incidents(s, [row])[0]
+
+    def _incidents(self, s: Session, rows: list[IncidentRow]) -> list[Incident]:
+        """Return the incidents of these rows with their reports, read in one query per 900
+        incidents (only the columns a report needs: no article text)."""
+        reports: dict[int, list[Report]] = {r.id: [] for r in rows}
+        ids = list(reports)
+        for start in range(0, len(ids), 900):
+            found = s.execute(
+                select(
+                    EventRow.incident_id,
+                    EventRow.site_id,
+                    EventRow.data,
+                    ArticleRow.url,
+                    ArticleRow.title,
+                    ArticleRow.published,
+                    ArticleRow.published_offset,
                 )
+                .join(ArticleRow, ArticleRow.id == EventRow.article_id)
+                .where(EventRow.incident_id.in_(ids[start : start + 900]))
+                .order_by(EventRow.id)
             )
-        return Incident(row.id, tuple(reports), row.first_seen, row.updated)
+            for incident_id, site_id, data, url, title, published, offset in found:
+                site = self.gazetteer.get(site_id) if site_id else None
+                local = published.astimezone(timezone(timedelta(minutes=offset or 0)))
+                reports[incident_id].append(
+                    Report(event_from_dict(data, site), SourceRef(url, title, local))
+                )
+        return [Incident(r.id, tuple(reports[r.id]), r.first_seen, r.updated) for r in rows]
 
     # -- incidents ---------------------------------------------------------------------------
 
@@ -622,14 +775,18 @@ class Store:
     ) -> list[Incident]:
         """Return incidents whose dates meet since..until (or with the given ids), oldest first."""
         with self.session() as s:
-            query = select(IncidentRow).order_by(IncidentRow.date_start, IncidentRow.id)
+            query = (
+                select(IncidentRow)
+                .where(_HAS_EVENTS)
+                .order_by(IncidentRow.date_start, IncidentRow.id)
+            )
             if since:
                 query = query.where(IncidentRow.date_end >= since)
             if until:
                 query = query.where(IncidentRow.date_start <= until)
             if ids is not None:
                 query = query.where(IncidentRow.id.in_(ids))
-            return [self._incident(s, r) for r in s.scalars(query)]
+            return self._incidents(s, list(s.scalars(query)))
 
     def incident(self, incident_id: int) -> Incident | None:
         """Return one incident with every report of it, or None."""
@@ -662,7 +819,7 @@ class Store:
             rows = {
                 r.id: r for r in s.scalars(select(IncidentRow).where(IncidentRow.id.in_(chosen)))
             }
-            return [self._incident(s, rows[i]) for i in chosen], len(ids)
+            return self._incidents(s, [rows[i] for i in chosen]), len(ids)
 
     def counts(self) -> dict[str, int]:
         """Return row counts of the main tables."""
@@ -670,8 +827,14 @@ class Store:
             return {
                 "articles": s.scalar(select(func.count()).select_from(ArticleRow)) or 0,
                 "events": s.scalar(select(func.count()).select_from(EventRow)) or 0,
-                "incidents": s.scalar(select(func.count()).select_from(IncidentRow)) or 0,
-                "digests": s.scalar(select(func.count()).select_from(DigestRow)) or 0,
+                "incidents": s.scalar(
+                    select(func.count()).select_from(IncidentRow).where(_HAS_EVENTS)
+                )
+                or 0,
+                "digests": s.scalar(
+                    select(func.count()).select_from(DigestRow).where(DigestRow.quiet.is_(False))
+                )
+                or 0,
             }
 
     # -- digests -----------------------------------------------------------------------------
@@ -684,10 +847,10 @@ class Store:
                 snapshots[item.incident_id] = item.snapshot
             rows = s.scalars(
                 select(IncidentRow)
-                .where(IncidentRow.newsworthy.is_(True))
+                .where(IncidentRow.newsworthy.is_(True), _HAS_EVENTS)
                 .order_by(IncidentRow.date_start, IncidentRow.id)
             )
-            return [self._incident(s, r) for r in rows], snapshots
+            return self._incidents(s, list(rows)), snapshots
 
     def _lock_digests(self, s: Session) -> None:
         """Make this transaction the only digest (and mailing) writer until it ends."""
@@ -739,41 +902,49 @@ class Store:
         ``shown`` holds (incident id, snapshot). For what everyone should hear of as known,
         not as new: a quiet backfill of years of history, for example.
         """
-        now = utcnow()
         with self.session() as s, s.begin():
             self._lock_digests(s)
-            subscriber_ids = list(
-                s.scalars(select(SubscriberRow.id).where(SubscriberRow.active.is_(True)))
-            )
-            ids = [incident_id for incident_id, _ in shown]
-            existing = {
-                (row.subscriber_id, row.incident_id): row
-                for start in range(0, len(ids), 500)
-                for row in s.scalars(
-                    select(SubscriberSeenRow).where(
-                        SubscriberSeenRow.incident_id.in_(ids[start : start + 500])
-                    )
+            self._mark_seen(s, shown, utcnow())
+
+    def _mark_seen(
+        self, s: Session, shown: list[tuple[int, dict[str, Any]]], now: datetime
+    ) -> None:
+        subscriber_ids = list(
+            s.scalars(select(SubscriberRow.id).where(SubscriberRow.active.is_(True)))
+        )
+        ids = [incident_id for incident_id, _ in shown]
+        existing = {
+            (row.subscriber_id, row.incident_id): row
+            for start in range(0, len(ids), 500)
+            for row in s.scalars(
+                select(SubscriberSeenRow).where(
+                    SubscriberSeenRow.incident_id.in_(ids[start : start + 500])
                 )
-            }
-            for subscriber_id in subscriber_ids:
-                for incident_id, snap in shown:
-                    row = existing.get((subscriber_id, incident_id))
-                    if row is None:
-                        s.add(
-                            SubscriberSeenRow(
-                                subscriber_id=subscriber_id,
-                                incident_id=incident_id,
-                                snapshot=snap,
-                                seen=now,
-                            )
+            )
+        }
+        for subscriber_id in subscriber_ids:
+            for incident_id, snap in shown:
+                row = existing.get((subscriber_id, incident_id))
+                if row is None:
+                    s.add(
+                        SubscriberSeenRow(
+                            subscriber_id=subscriber_id,
+                            incident_id=incident_id,
+                            snapshot=snap,
+                            seen=now,
                         )
-                    else:
-                        row.snapshot, row.seen = snap, now
+                    )
+                else:
+                    row.snapshot, row.seen = snap, now
 
     def digest_ids(self) -> list[int]:
         """Return the ids of every stored digest, oldest first."""
         with self.session() as s:
-            return list(s.scalars(select(DigestRow.id).order_by(DigestRow.id)))
+            return list(
+                s.scalars(
+                    select(DigestRow.id).where(DigestRow.quiet.is_(False)).order_by(DigestRow.id)
+                )
+            )
 
     def digest_list(self) -> list[DigestInfo]:
         """Return every stored digest's id, time and subject, newest first."""
@@ -1085,3 +1256,304 @@ class Store:
         with self.session() as s:
             for row in s.scalars(select(ArticleRow).order_by(ArticleRow.id)):
                 yield row.url, row.text, _local(row)
+
+    # -- backfill ----------------------------------------------------------------------------
+
+    def start_backfill(
+        self, key: str, since: date, until: date, options: dict[str, Any]
+    ) -> tuple[int, bool]:
+        """Return (run id, resumed): the unfinished backfill run with this key, else a new one."""
+        with self.session() as s, s.begin():
+            row = s.scalar(
+                select(BackfillRunRow)
+                .where(BackfillRunRow.key == key, BackfillRunRow.finished.is_(None))
+                .order_by(BackfillRunRow.id.desc())
+                .limit(1)
+            )
+            if row is not None:
+                return row.id, True
+            row = BackfillRunRow(
+                key=key, since=since, until=until, options=options, discovered=[], created=utcnow()
+            )
+            s.add(row)
+            s.flush()
+            return row.id, False
+
+    def backfill_discovered(self, run_id: int) -> set[str]:
+        """Return the sources whose page list this run already holds in full."""
+        with self.session() as s:
+            return set(s.get(BackfillRunRow, run_id).discovered)
+
+    def add_backfill_pages(self, run_id: int, source: str, pages: list[PageIn]) -> int:
+        """Record a source's pages for the run and mark its listing complete; return how many
+        of them are already had (stored as articles, or found outside the window by an earlier
+        run): those are not fetched again."""
+        with self.session() as s, s.begin():
+            run = s.get(BackfillRunRow, run_id)
+            if source in run.discovered:
+                return 0
+            wanted: dict[str, PageIn] = {}
+            for page in pages:
+                wanted.setdefault(page.url, page)
+            done: set[str] = set()
+            urls = list(wanted)
+            for start in range(0, len(urls), 500):
+                chunk = urls[start : start + 500]
+                done.update(s.scalars(select(ArticleRow.url).where(ArticleRow.url.in_(chunk))))
+                done.update(
+                    s.scalars(
+                        select(BackfillPageRow.url).where(
+                            BackfillPageRow.url.in_(chunk),
+                            (BackfillPageRow.run_id == run_id)
+                            | BackfillPageRow.status.in_(("outside", "known", "stored")),
+                        )
+                    )
+                )
+            had = 0
+            for url, page in wanted.items():
+                if url in done:
+                    had += 1
+                    continue
+                s.add(
+                    BackfillPageRow(
+                        run_id=run_id,
+                        source=source,
+                        url=url,
+                        title=page.title,
+                        published=page.published,
+                        status="pending",
+                    )
+                )
+            run.discovered = [*run.discovered, source]
+            return had
+
+    def pending_backfill_pages(self, run_id: int) -> list[PendingPage]:
+        """Return the run's pages still to fetch, in listing order."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(BackfillPageRow)
+                .where(BackfillPageRow.run_id == run_id, BackfillPageRow.status == "pending")
+                .order_by(BackfillPageRow.id)
+            )
+            return [PendingPage(r.id, r.source, r.url, r.title, r.published) for r in rows]
+
+    def backfill_counts(self, run_id: int) -> dict[str, int]:
+        """Return the run's pages per status."""
+        with self.session() as s:
+            return dict(
+                s.execute(
+                    select(BackfillPageRow.status, func.count())
+                    .where(BackfillPageRow.run_id == run_id)
+                    .group_by(BackfillPageRow.status)
+                )
+                .tuples()
+                .all()
+            )
+
+    def store_backfill_batch(
+        self, run_id: int, outcomes: list[PageOutcome], quiet: bool
+    ) -> BatchStored:
+        """Store a batch of fetched pages (articles, events, incidents) and their page status in
+        one transaction, so an interrupted run resumes exactly after the last batch stored.
+
+        ``quiet``: record the incidents touched as told (see _tell_quietly)."""
+        try:
+            return self._store_batch(run_id, outcomes, quiet)
+        except IntegrityError:
+            # A concurrent ingest stored one of these articles meanwhile: one page at a time.
+            total = BatchStored()
+            for outcome in outcomes:
+                try:
+                    part = self._store_batch(run_id, [outcome], quiet)
+                except IntegrityError:
+                    part = self._store_batch(run_id, [_as_known(outcome)], quiet)
+                _add_up(total, part)
+            return total
+
+    def _store_batch(self, run_id: int, outcomes: list[PageOutcome], quiet: bool) -> BatchStored:
+        result = BatchStored()
+        now = utcnow()
+        merged: dict[int, Incident] = {}
+        with self.session() as s, s.begin():
+            source_ids = dict(s.execute(select(SourceRow.name, SourceRow.id)).tuples().all())
+            pages = {
+                p.id: p
+                for p in s.scalars(
+                    select(BackfillPageRow).where(
+                        BackfillPageRow.id.in_([o.page_id for o in outcomes])
+                    )
+                )
+            }
+            for outcome in outcomes:
+                page = pages[outcome.page_id]
+                if page.status != "pending":
+                    continue  # stored by an earlier attempt at this batch
+                page.status, page.error = outcome.status, outcome.error
+                if outcome.article is None:
+                    continue
+                stored = self._add_article(
+                    s,
+                    source_ids.get(page.source),
+                    outcome.article,
+                    list(outcome.events),
+                    now,
+                    merged,
+                )
+                if stored is None:
+                    page.status = "known"
+                    result.known += 1
+                    continue
+                _, new_ids, touched = stored
+                result.articles += 1
+                result.events += len(outcome.events)
+                result.incidents_new.update(new_ids)
+                result.incidents_updated.update(touched)
+            result.incidents_updated -= result.incidents_new
+            if quiet:
+                self._tell_quietly(
+                    s, run_id, result.incidents_new | result.incidents_updated, merged
+                )
+        return result
+
+    def _tell_quietly(
+        self,
+        s: Session,
+        run_id: int,
+        incident_ids: set[int],
+        merged: dict[int, Incident] | None = None,
+    ) -> None:
+        """Record these incidents' state as told: in the run's quiet digest (one per backfill
+        run, never mailed: the global edition) and as seen by every active subscriber, so the
+        next digest does not present backfilled history as new to anyone.
+        ``merged`` holds incidents as they now stand (the others are read)."""
+        from extract.digest import snapshot
+
+        merged = merged or {}
+        incidents = [merged[i] for i in sorted(incident_ids) if i in merged]
+        missing = [i for i in sorted(incident_ids) if i not in merged]
+        if missing:
+            rows = s.scalars(select(IncidentRow).where(IncidentRow.id.in_(missing))).all()
+            incidents += self._incidents(s, list(rows))
+        incidents = [i for i in incidents if i.newsworthy]
+        if not incidents:
+            return
+        self._lock_digests(s)
+        self._mark_seen(s, [(i.id, snapshot(i)) for i in incidents], utcnow())
+        run = s.get(BackfillRunRow, run_id)
+        if run.digest_id is None:
+            quiet = DigestRow(
+                created=utcnow(),
+                subject=f"backfill {run.since}..{run.until} (recorded, not mailed)",
+                text="",
+                html="",
+                quiet=True,
+            )
+            s.add(quiet)
+            s.flush()
+            run.digest_id = quiet.id
+        # Delete and insert, not update: the newest row id is the state last told.
+        s.execute(
+            delete(DigestItemRow).where(
+                DigestItemRow.digest_id == run.digest_id,
+                DigestItemRow.incident_id.in_([i.id for i in incidents]),
+            )
+        )
+        for incident in sorted(incidents, key=lambda i: i.id):
+            s.add(
+                DigestItemRow(
+                    digest_id=run.digest_id,
+                    incident_id=incident.id,
+                    kind="backfill",
+                    snapshot=snapshot(incident),
+                )
+            )
+
+    def finish_backfill(self, run_id: int) -> None:
+        """Mark the run complete: the next backfill of the same range starts a new run."""
+        with self.session() as s, s.begin():
+            s.get(BackfillRunRow, run_id).finished = utcnow()
+
+    # -- re-extraction -----------------------------------------------------------------------
+
+    def stored_articles(
+        self, since: date, until: date, source: str | None = None
+    ) -> list[StoredArticle]:
+        """Return stored articles published since..until (their own local date), oldest first."""
+        with self.session() as s:
+            query = select(ArticleRow).where(
+                ArticleRow.published
+                >= datetime.combine(since, datetime.min.time(), UTC) - timedelta(days=1),
+                ArticleRow.published
+                < datetime.combine(until, datetime.min.time(), UTC) + timedelta(days=2),
+            )
+            if source:
+                query = query.join(SourceRow, SourceRow.id == ArticleRow.source_id).where(
+                    SourceRow.name == source
+                )
+            found = []
+            for row in s.scalars(query.order_by(ArticleRow.published, ArticleRow.id)):
+                local = _local(row)
+                if since <= local.date() <= until:
+                    found.append(StoredArticle(row.id, row.url, row.text, local))
+            return found
+
+    def replace_events(
+        self, article_id: int, events: list[Event], run_id: int | None = None
+    ) -> BatchStored:
+        """Replace an article's events with these (one transaction) and recompute the incidents
+        they belong to; nothing changes when the events are the same. ``run_id``: record the
+        incidents touched as told in that backfill run's quiet digest."""
+        result = BatchStored()
+        now = utcnow()
+        with self.session() as s, s.begin():
+            old = s.scalars(
+                select(EventRow).where(EventRow.article_id == article_id).order_by(EventRow.id)
+            ).all()
+            if [e.data for e in old] == [ev.to_dict() for ev in events]:
+                return result
+            result.changed = 1
+            before = {e.incident_id for e in old}
+            s.execute(delete(EventRow).where(EventRow.article_id == article_id))
+            s.flush()
+            for incident_id in sorted(before):
+                left = s.scalar(
+                    select(func.count())
+                    .select_from(EventRow)
+                    .where(EventRow.incident_id == incident_id)
+                )
+                if left:
+                    self._refresh_incident(s, incident_id, now)
+                    result.incidents_updated.add(incident_id)
+                elif s.scalar(
+                    select(func.count())
+                    .select_from(DigestItemRow)
+                    .where(DigestItemRow.incident_id == incident_id)
+                ):
+                    s.get(IncidentRow, incident_id).updated = now  # shown once: kept, unlisted
+                else:
+                    s.delete(s.get(IncidentRow, incident_id))
+            s.flush()
+            new_ids, touched = self._add_events(s, s.get(ArticleRow, article_id), events, now)
+            result.events = len(events)
+            result.incidents_new.update(new_ids)
+            result.incidents_updated.update(touched)
+            result.incidents_updated -= result.incidents_new
+            live = {i for i in result.incidents_updated if s.get(IncidentRow, i) is not None}
+            result.incidents_updated = live
+            if run_id is not None:
+                self._tell_quietly(s, run_id, result.incidents_new | result.incidents_updated)
+        return result
+
+
+def _as_known(outcome: PageOutcome) -> PageOutcome:
+    """Return the outcome as an article another run stored first."""
+    return PageOutcome(outcome.page_id, "known")
+
+
+def _add_up(total: BatchStored, part: BatchStored) -> None:
+    total.articles += part.articles
+    total.known += part.known
+    total.events += part.events
+    total.changed += part.changed
+    total.incidents_new |= part.incidents_new
+    total.incidents_updated |= part.incidents_updated - total.incidents_new

@@ -46,6 +46,7 @@ from xml.sax.saxutils import escape
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
+from history_site import HistoryPage, HistorySite
 
 from flows.settings import Settings, load_settings
 
@@ -120,6 +121,7 @@ class Site:
         self.requests: list[SeenRequest] = []
         self.robots: str | None = None  # served at /robots.txt when set (else 404)
         self.busy_served: dict[str, int] = {}
+        self.histories: list[HistorySite] = []  # past-news sites under /historyN/
         self.lock = threading.Lock()
         self._keys = itertools.count(1)
 
@@ -155,6 +157,14 @@ class Site:
         key = f"f{next(self._keys)}"
         self.feeds[key] = items
         return self.url(f"/feeds/{key}.xml")
+
+    def add_history(self, pages: list[HistoryPage]) -> HistorySite:
+        """Serve a past-news site (pages, paged feed, sitemaps, GDELT-like API) under a new
+        prefix; see tests/history_site.py."""
+        history = HistorySite(pages, prefix=f"/history{next(self._keys)}")
+        history.base = self.base
+        self.histories.append(history)
+        return history
 
     def requests_to(self, path: str) -> list[SeenRequest]:
         """Return the requests made for a path (with its query), in order."""
@@ -263,6 +273,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
         else:
+            for history in self.site.histories:
+                answer = history.answer(path, parts.query)
+                if answer is not None:
+                    status, body, content_type = answer
+                    self._send(status, body, content_type, etag=False)
+                    return
             self._send(404, b"not found", "text/plain")
 
     def _record(self, status: int) -> None:

@@ -85,7 +85,7 @@ def test_invalid_yaml_sources_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ("feeds:\n  - name: wire\n", "give exactly one of url"),
+        ("feeds:\n  - name: wire\n", "give url (a feed), path (a seed folder/feed file)"),
         (
             "feeds:\n  - name: wire\n    url: https://a.example/f\n    path: seeds\n",
             "give exactly one of url",

@@ -11,8 +11,7 @@ Subscribers from before this revision have seen what the digests delivered to th
 subscriber_seen is filled from digest_items: they are not told the same attacks again as new.
 
 Revision ID: 0006
-Revises: 0004 (revision 0005 is the backfill tables on the ops branch: when both are on main,
-this one follows 0005)
+Revises: 0005 (the backfill tables)
 Create Date: 2026-11-25
 """
 
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
