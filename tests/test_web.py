@@ -42,7 +42,7 @@ from flows.cli import main
 from flows.settings import Settings
 from flows.store import Store, open_store
 from flows.tokens import sign_payload, sign_token
-from flows.web.security import CSRF_COOKIE, SECURITY_HEADERS, safe_next
+from flows.web.security import CSRF_COOKIE, SECURITY_HEADERS, RateLimiter, safe_next
 
 
 @pytest.fixture(scope="module")
@@ -329,6 +329,19 @@ def test_no_user_value_reaches_a_header(client: httpx.Client) -> None:
 )
 def test_safe_next_only_allows_local_paths(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+def test_rate_limiter_lets_one_event_per_key_per_interval() -> None:
+    now = [0.0]
+    limiter = RateLimiter(600, max_keys=2, clock=lambda: now[0])
+    assert limiter.allow("a") and not limiter.allow("a") and limiter.allow("b")
+    assert not limiter.allow("c")  # full: new keys wait too
+    now[0] = 599
+    assert not limiter.allow("a")
+    now[0] = 600  # a and b expired
+    assert limiter.allow("c") and limiter.allow("a") and not limiter.allow("b")
+    limiter.forget("a")  # its mail failed: it may try again at once
+    assert limiter.allow("a") and not limiter.allow("b")  # full again (c, a)
 
 
 # -- subscribers ---------------------------------------------------------------------------------
