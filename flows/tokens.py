@@ -1,6 +1,7 @@
 """Signed, expiring tokens for the links in mail (unsubscribe, preferences, confirm).
 
-A token carries the subscriber's address, is signed with the secret key (itsdangerous, HMAC)
+A token carries the subscriber's address (or, with sign_payload, a small dict such as the
+address and the preferences a confirmation link subscribes with), is signed with the secret key (itsdangerous, HMAC)
 and salted with its purpose, so an unsubscribe token cannot be used to change preferences.
 The key is BASEWATCH_SECRET_KEY, else a random key made once and kept in
 ``<data_dir>/secret.key`` (mode 0600).
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -22,8 +24,10 @@ __all__ = [
     "LINK_PATHS",
     "PURPOSES",
     "TokenError",
+    "read_payload",
     "read_token",
     "secret_key",
+    "sign_payload",
     "sign_token",
     "signed_link",
 ]
@@ -47,21 +51,39 @@ def sign_token(email: str, purpose: str, secret: str) -> str:
     return _serializer(purpose, secret).dumps(email)
 
 
+def sign_payload(payload: dict[str, Any], purpose: str, secret: str) -> str:
+    """Return a URL-safe token carrying ``payload`` (JSON values) for ``purpose``."""
+    return _serializer(purpose, secret).dumps(payload)
+
+
+def _loads(token: str, purpose: str, secret: str, max_age: float) -> object:
+    serializer = _serializer(purpose, secret)
+    try:
+        return serializer.loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise TokenError(f"{purpose} link has expired; ask for a new one") from None
+    except BadSignature:
+        raise TokenError(f"{purpose} link is not valid") from None
+
+
 def read_token(token: str, purpose: str, secret: str, max_age: float) -> str:
     """Return the address a token was signed for; TokenError if forged, expired or misused.
 
     ``max_age`` is in seconds.
     """
-    serializer = _serializer(purpose, secret)
-    try:
-        email = serializer.loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise TokenError(f"{purpose} link has expired; ask for a new one") from None
-    except BadSignature:
-        raise TokenError(f"{purpose} link is not valid") from None
+    email = _loads(token, purpose, secret, max_age)
     if not isinstance(email, str):
         raise TokenError(f"{purpose} link is not valid")
     return email
+
+
+def read_payload(token: str, purpose: str, secret: str, max_age: float) -> dict[str, Any]:
+    """Return the dict a sign_payload token carries; TokenError if forged, expired or misused
+    (an address-only token of sign_token is refused too)."""
+    payload = _loads(token, purpose, secret, max_age)
+    if not isinstance(payload, dict):
+        raise TokenError(f"{purpose} link is not valid")
+    return payload
 
 
 def _key_from_file(path: Path) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "incident_view",
     "inline_css",
     "one_line",
+    "render_confirmation",
     "render_digest",
     "render_source_alert",
     "safe_href",
@@ -274,4 +275,33 @@ def render_source_alert(
         subject=subject,
         text=_ENV.get_template("source_alert.txt.j2").render(context),
         html=_ENV.get_template("source_alert.html.j2").render(context),
+    )
+
+
+CONFIRM_SUBJECT = "Confirm your basewatch subscription"
+
+
+def render_confirmation(
+    email: str, link: str, *, subscribed: bool, valid_hours: float
+) -> RenderedDigest:
+    """Return the mail sent to an address someone entered on the subscribe form.
+
+    A new address gets ``link`` to the confirm page; one already ``subscribed`` gets ``link``
+    to its preferences page instead (nothing is confirmed again). ``link`` must be http(s).
+    """
+    href = safe_href(link)
+    if href is None:
+        raise ValueError(f"not an http(s) link: {link!r}")
+    hours = round(valid_hours)
+    context = {
+        "subject": CONFIRM_SUBJECT,
+        "email": one_line(email),
+        "link": one_line(href),
+        "subscribed": subscribed,
+        "valid_for": f"{hours} hour{'s' if hours != 1 else ''}",
+    }
+    return RenderedDigest(
+        subject=CONFIRM_SUBJECT,
+        text=_ENV.get_template("confirm.txt.j2").render(context),
+        html=_ENV.get_template("confirm.html.j2").render(context),
     )

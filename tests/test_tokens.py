@@ -11,7 +11,14 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from extract.errors import TokenError
 from flows.settings import load_settings
-from flows.tokens import read_token, secret_key, sign_token, signed_link
+from flows.tokens import (
+    read_payload,
+    read_token,
+    secret_key,
+    sign_payload,
+    sign_token,
+    signed_link,
+)
 
 SECRET = "test-secret"
 DAY = 86400.0
@@ -74,3 +81,18 @@ def test_signed_link_points_to_the_web_app(tmp_path: Path) -> None:
     assert read_token(token, "unsubscribe", SECRET, settings.token_max_age) == "ana@example.com"
     assert settings.token_max_age == 60 * DAY
     assert urlsplit(signed_link(settings, "a@b.example", "preferences")).path == "/preferences"
+
+
+def test_payload_tokens_carry_a_dict_for_their_purpose_only() -> None:
+    payload = {"email": "ana@example.com", "prefs": {"countries": ["IQ"], "cadence": "weekly"}}
+    token = sign_payload(payload, "confirm", SECRET)
+    assert read_payload(token, "confirm", SECRET, max_age=DAY) == payload
+    with pytest.raises(TokenError, match="preferences link is not valid"):
+        read_payload(token, "preferences", SECRET, max_age=DAY)
+    with pytest.raises(TokenError, match="confirm link is not valid"):
+        read_payload(token, "confirm", "another-secret", max_age=DAY)
+    # An address token is no payload token, and the other way round.
+    with pytest.raises(TokenError, match="confirm link is not valid"):
+        read_payload(sign_token("ana@example.com", "confirm", SECRET), "confirm", SECRET, DAY)
+    with pytest.raises(TokenError, match="confirm link is not valid"):
+        read_token(token, "confirm", SECRET, max_age=DAY)

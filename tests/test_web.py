@@ -3,28 +3,46 @@ the bundled seeds, the sample feed and a hostile article (see conftest.web_data)
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import email
+import email.policy
 import io
 import json
+import logging
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import HOSTILE_MARKUP, HOSTILE_TITLE, HOSTILE_URL, REPO, WebData, WebServer
+from conftest import (
+    HOSTILE_MARKUP,
+    HOSTILE_TITLE,
+    HOSTILE_URL,
+    REPO,
+    SmtpSink,
+    WebData,
+    WebServer,
+    free_port,
+)
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from extract.gazetteer import default_gazetteer
 from extract.preferences import Preferences
 from flows.cli import main
+from flows.settings import Settings
 from flows.store import Store, open_store
-from flows.tokens import sign_token
-from flows.web.security import CSRF_COOKIE, SECURITY_HEADERS, safe_next
+from flows.tokens import sign_payload, sign_token
+from flows.web.security import CSRF_COOKIE, SECURITY_HEADERS, RateLimiter, safe_next
 
 
 @pytest.fixture(scope="module")
@@ -313,6 +331,19 @@ def test_safe_next_only_allows_local_paths(target: str | None, expected: str) ->
     assert safe_next(target) == expected
 
 
+def test_rate_limiter_lets_one_event_per_key_per_interval() -> None:
+    now = [0.0]
+    limiter = RateLimiter(600, max_keys=2, clock=lambda: now[0])
+    assert limiter.allow("a") and not limiter.allow("a") and limiter.allow("b")
+    assert not limiter.allow("c")  # full: new keys wait too
+    now[0] = 599
+    assert not limiter.allow("a")
+    now[0] = 600  # a and b expired
+    assert limiter.allow("c") and limiter.allow("a") and not limiter.allow("b")
+    limiter.forget("a")  # its mail failed: it may try again at once
+    assert limiter.allow("a") and not limiter.allow("b")  # full again (c, a)
+
+
 # -- subscribers ---------------------------------------------------------------------------------
 
 
@@ -341,7 +372,36 @@ def browser_like(web_server: WebServer) -> Iterator[httpx.Client]:
         yield c
 
 
-def test_subscribe_with_preferences(browser_like: httpx.Client, store: Store) -> None:
+def confirmation_mails(web_server: WebServer, address: str) -> list[EmailMessage]:
+    """Return the confirmation mails the web app wrote to the outbox for an address."""
+    outbox = web_server.data.settings.outbox_dir
+    name = re.compile(rf"confirm-\d+-{re.escape(address)}\.eml")
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(outbox.glob("confirm-*.eml"))
+        if name.fullmatch(path.name)
+    ]
+
+
+def mail_link(message: EmailMessage, path: str, base_url: str = "http://127.0.0.1:8080") -> str:
+    """Return the local path and query of the link to ``path`` in both parts of a mail (the
+    link points at BASEWATCH_BASE_URL; the test server listens elsewhere)."""
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    [link] = re.findall(rf"{re.escape(base_url)}{path}\?token=[\w.-]+", text)
+    assert f'href="{link}"' in html
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
+
+
+def subscribe(client: httpx.Client, address: str, **fields: object) -> httpx.Response:
+    token = form_token(client, "/subscribe")
+    return client.post("/subscribe", data={"csrf_token": token, "email": address, **fields})
+
+
+def test_subscribe_mails_a_confirm_link_and_subscribes_only_on_confirm(
+    web_server: WebServer, browser_like: httpx.Client, store: Store
+) -> None:
     token = form_token(browser_like, "/subscribe")
     assert browser_like.cookies.get(CSRF_COOKIE)
     response = browser_like.post(
@@ -359,6 +419,25 @@ def test_subscribe_with_preferences(browser_like: httpx.Client, store: Store) ->
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/subscribe/done"
+    done = browser_like.get("/subscribe/done")
+    assert "Check your inbox" in done.text
+    assert store.subscriber_preferences("new.reader@example.org") is None  # not yet
+    [mail] = confirmation_mails(web_server, "new.reader@example.org")
+    assert mail["Subject"] == "Confirm your basewatch subscription"
+    assert mail["To"] == "new.reader@example.org"
+    assert mail["From"] == web_server.data.settings.mail_from
+    assert mail["List-Unsubscribe"] is None
+    link = mail_link(mail, "/confirm")
+    # GET (what a mail scanner prefetching the link does) only asks.
+    page = browser_like.get(link)
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert '<strong class="email">new.reader@example.org</strong>' in page.text
+    assert store.subscriber_preferences("new.reader@example.org") is None
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)
+    confirmed = browser_like.post(action.replace("&amp;", "&"), data={"csrf_token": csrf})
+    assert confirmed.status_code == 200 and confirmed.headers["cache-control"] == "no-store"
+    assert "is subscribed" in confirmed.text
     assert store.subscriber_preferences("new.reader@example.org") == Preferences(
         countries=("IQ", "SY"),
         attack_types=("drone",),
@@ -367,20 +446,161 @@ def test_subscribe_with_preferences(browser_like: httpx.Client, store: Store) ->
         timezone="Asia/Baghdad",
         format="text",
     )
-    done = browser_like.get("/subscribe/done")
-    assert "You are subscribed" in done.text
+    preferences = re.search(r'<a href="(/preferences\?token=[^"]+)">', confirmed.text).group(1)
+    page = browser_like.get(preferences.replace("&amp;", "&"))
+    assert page.status_code == 200 and "new.reader@example.org" in page.text
+    # Confirming again changes nothing and says the same.
+    again = browser_like.post(action.replace("&amp;", "&"), data={"csrf_token": csrf})
+    assert again.status_code == 200 and "is subscribed" in again.text
 
 
-def test_subscribing_again_changes_nothing_and_says_the_same(
-    browser_like: httpx.Client, store: Store
+def test_a_second_submit_within_the_limit_sends_no_second_mail(
+    web_server: WebServer, browser_like: httpx.Client, store: Store
+) -> None:
+    first = subscribe(browser_like, "twice@example.org", cadence="weekly")
+    second = subscribe(browser_like, "Twice@EXAMPLE.org", cadence="daily")
+    for response in (first, second):  # the same answer: it tells nothing
+        assert (response.status_code, response.headers["location"]) == (303, "/subscribe/done")
+    assert len(confirmation_mails(web_server, "twice@example.org")) == 1
+    assert confirmation_mails(web_server, "Twice@example.org") == []
+    assert store.subscriber_preferences("twice@example.org") is None
+
+
+def test_an_address_already_subscribed_is_mailed_its_preferences_link(
+    web_server: WebServer, browser_like: httpx.Client, store: Store
 ) -> None:
     store.add_subscriber("kept@example.org", Preferences(countries=("JO",)))
-    token = form_token(browser_like, "/subscribe")
-    response = browser_like.post(
-        "/subscribe", data={"csrf_token": token, "email": "kept@example.org", "cadence": "weekly"}
-    )
+    response = subscribe(browser_like, "kept@example.org", cadence="weekly")
     assert (response.status_code, response.headers["location"]) == (303, "/subscribe/done")
     assert store.subscriber_preferences("kept@example.org") == Preferences(countries=("JO",))
+    [mail] = confirmation_mails(web_server, "kept@example.org")
+    assert "/confirm?" not in mail.get_body(("plain",)).get_content()
+    page = browser_like.get(mail_link(mail, "/preferences"))
+    assert page.status_code == 200 and 'value="JO" checked' in page.text
+    # A confirm link for an address subscribed meanwhile keeps its preferences.
+    token = sign_payload(
+        {"email": "kept@example.org", "prefs": {"cadence": "weekly"}},
+        "confirm",
+        web_server.data.settings.resolved_secret_key,
+    )
+    csrf = form_token(browser_like, f"/confirm?token={token}")
+    done = browser_like.post(f"/confirm?token={token}", data={"csrf_token": csrf})
+    assert done.status_code == 200
+    assert store.subscriber_preferences("kept@example.org") == Preferences(countries=("JO",))
+
+
+def expired_confirm_token(secret: str, payload: dict) -> str:
+    class PastSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return super().get_timestamp() - 3 * 86400  # the link works for 2 days
+
+    return URLSafeTimedSerializer(secret, salt="basewatch-confirm", signer=PastSigner).dumps(
+        payload
+    )
+
+
+@pytest.mark.parametrize(
+    "token, message",
+    [
+        ("", "this page needs the confirm link from the email we sent"),
+        ("garbage", "confirm link is not valid"),
+        ("forged", "confirm link is not valid"),
+        ("other-key", "confirm link is not valid"),
+        ("preferences", "confirm link is not valid"),  # a token made for another purpose
+        ("address only", "confirm link is not valid"),  # sign_token's, not a payload
+        ("expired", "confirm link has expired; ask for a new one"),
+    ],
+)
+def test_bad_confirm_links_are_400_and_subscribe_nobody(
+    web_server: WebServer, browser_like: httpx.Client, store: Store, token: str, message: str
+) -> None:
+    secret = web_server.data.settings.resolved_secret_key
+    payload = {"email": "forger@example.org", "prefs": {}}
+    token = {
+        "forged": sign_payload(payload, "confirm", secret)[:-3] + "xyz",
+        "other-key": sign_payload(payload, "confirm", "another-secret-key"),
+        "preferences": sign_payload(payload, "preferences", secret),
+        "address only": sign_token("forger@example.org", "confirm", secret),
+        "expired": expired_confirm_token(secret, payload),
+    }.get(token, token)
+    page = browser_like.get("/confirm", params={"token": token})
+    assert page.status_code == 400
+    assert message in error_line(page.text)
+    csrf = form_token(browser_like, "/subscribe")
+    response = browser_like.post("/confirm", params={"token": token}, data={"csrf_token": csrf})
+    assert response.status_code == 400
+    assert message in error_line(response.text)
+    assert store.subscriber_preferences("forger@example.org") is None
+
+
+def test_confirm_post_without_a_valid_csrf_token_is_refused(
+    web_server: WebServer, browser_like: httpx.Client, store: Store
+) -> None:
+    payload = {"email": "csrf-confirm@example.org", "prefs": {}}
+    token = sign_payload(payload, "confirm", web_server.data.settings.resolved_secret_key)
+    browser_like.get("/confirm", params={"token": token})
+    response = browser_like.post("/confirm", params={"token": token}, data={"csrf_token": "0"})
+    assert response.status_code == 403
+    assert store.subscriber_preferences("csrf-confirm@example.org") is None
+
+
+@contextlib.contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """Serve another app over the same store with other settings; yield its URL."""
+    from flows.web import create_app
+    from flows.web.server import bind, make_server, url_of
+
+    sock = bind("127.0.0.1", 0)
+    server = make_server(create_app(settings))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def test_the_confirmation_mail_goes_over_smtp_when_configured(
+    web_server: WebServer, smtp_server: SmtpSink, store: Store
+) -> None:
+    settings = web_server.data.settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp_server.port, "smtp_security": "none"}
+    )
+    with serve(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        response = subscribe(client, "smtp.reader@example.org", countries=["JO"])
+        assert response.status_code == 303
+    [received] = smtp_server.for_recipient("smtp.reader@example.org")
+    message = received.message
+    assert message["Subject"] == "Confirm your basewatch subscription"
+    assert message["To"] == "smtp.reader@example.org"
+    assert mail_link(message, "/confirm").startswith("/confirm?token=")
+    assert store.subscriber_preferences("smtp.reader@example.org") is None
+
+
+def test_a_mail_failure_is_one_log_line_and_a_polite_page(
+    web_server: WebServer, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on the port: the SMTP connection is refused.
+    settings = web_server.data.settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": free_port(), "smtp_security": "none"}
+    )
+    caplog.set_level(logging.INFO, logger="flows")
+    with serve(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(2):  # a failed mail does not count against the limit: retry at once
+            caplog.clear()
+            response = subscribe(client, "unlucky@example.org")
+            assert response.status_code == 503
+            assert "the confirmation email could not be sent; please try again later" in (
+                error_line(response.text)
+            )
+            assert "Traceback" not in response.text
+            [record] = [r for r in caplog.records if r.name.startswith("flows")]
+            assert record.levelno == logging.WARNING and record.exc_info is None
+            assert record.getMessage().startswith("subscribe: confirmation mail not sent: SMTP")
+            assert "\n" not in record.getMessage()
+    assert store.subscriber_preferences("unlucky@example.org") is None
 
 
 @pytest.mark.parametrize(
@@ -394,7 +614,7 @@ def test_subscribing_again_changes_nothing_and_says_the_same(
     ],
 )
 def test_subscribe_form_errors_are_400_with_the_form_again(
-    browser_like: httpx.Client, store: Store, fields: dict, message: str
+    web_server: WebServer, browser_like: httpx.Client, store: Store, fields: dict, message: str
 ) -> None:
     token = form_token(browser_like, "/subscribe")
     response = browser_like.post("/subscribe", data={"csrf_token": token, **fields})
@@ -402,6 +622,8 @@ def test_subscribe_form_errors_are_400_with_the_form_again(
     assert message in error_line(response.text)
     assert 'action="/subscribe"' in response.text
     assert store.subscriber_preferences("b@example.org") is None
+    assert confirmation_mails(web_server, "b@example.org") == []
+    assert not list(web_server.data.settings.outbox_dir.glob("confirm-*victim*"))
 
 
 @pytest.mark.parametrize("case", ["no token", "token of another cookie", "no cookie", "forged"])

@@ -1,10 +1,12 @@
 """The web app: incidents (list, page, CSV, GeoJSON), the digest archive, and subscribers'
-pages (subscribe, preferences and one-click unsubscribe via signed links)."""
+pages (subscribe with a confirmation mail, preferences and one-click unsubscribe via signed
+links)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
@@ -19,18 +21,32 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from extract.errors import ConfigError, InputError, NotSubscribedError, TokenError
+from extract.errors import ConfigError, DeliveryError, InputError, NotSubscribedError, TokenError
 from extract.gazetteer import Gazetteer, default_gazetteer
 from extract.model import ATTACK_TYPES
 from extract.preferences import CADENCES, FORMATS, SEVERITIES, Preferences, make_preferences
+from flows.mail import mail_sender
 from flows.settings import Settings
 from flows.store import Store, open_store
-from flows.tokens import read_token, sign_token
+from flows.tokens import LINK_PATHS, read_payload, read_token, sign_payload, sign_token
 from flows.web.filters import PAGE_SIZE, parse_list_query
-from flows.web.security import Csrf, SecurityMiddleware, form_value, read_form, safe_next
-from reports.deliver import validate_email
+from flows.web.security import (
+    Csrf,
+    RateLimiter,
+    SecurityMiddleware,
+    form_value,
+    read_form,
+    safe_next,
+)
+from reports.deliver import build_message, validate_email
 from reports.export import incidents_csv, incidents_geojson
-from reports.render import COUNTRIES, TYPE_LABELS, incident_view, one_line
+from reports.render import (
+    COUNTRIES,
+    TYPE_LABELS,
+    incident_view,
+    one_line,
+    render_confirmation,
+)
 from reports.web import incident_page_view, static_file, web_environment
 
 __all__ = ["create_app"]
@@ -47,6 +63,10 @@ DIGEST_FRAME_HEADERS = {
 }
 # Pages reached through a signed link: never cached, never kept in a shared cache.
 NO_STORE = {"cache-control": "no-store"}
+# Double opt-in: the confirm link in the mail works this long, and an address gets at most
+# one confirmation mail per interval (per process: see RateLimiter).
+CONFIRM_MAX_AGE = 48 * 3600.0
+CONFIRM_INTERVAL = 10 * 60.0
 SEVERITY_LABELS = {
     "any": "Every attack",
     "casualties": "Only attacks with reported casualties",
@@ -66,6 +86,7 @@ ERROR_TITLES = {
     413: "Too large",
     415: "Unsupported form",
     500: "Something went wrong",
+    503: "Please try again later",
 }
 
 
@@ -78,6 +99,7 @@ class WebApp:
         self.gazetteer = gazetteer
         self.secret = settings.resolved_secret_key
         self.csrf = Csrf(self.secret.encode())
+        self.confirm_limiter = RateLimiter(CONFIRM_INTERVAL)
         self.env = web_environment()
         sites = sorted(gazetteer, key=lambda s: (s.country, s.name))
         self.choices = {
@@ -257,11 +279,96 @@ class WebApp:
                 next=back,
                 error=str(exc),
             )
-        # An address already subscribed keeps its preferences: only its own signed link
-        # changes them. The answer is the same either way, so it tells nobody who subscribes.
-        await run_in_threadpool(self.store.add_subscriber, address, prefs)
+        # Double opt-in: nothing is stored; the address gets a mail with a signed link that
+        # carries the address and the preferences. The answer is the same whether or not it
+        # is subscribed, and whether or not a mail was just sent to it, so it tells nobody
+        # anything about the address.
+        key = address.lower()
+        if self.confirm_limiter.allow(key):
+            try:
+                await run_in_threadpool(self._send_confirmation, address, prefs)
+            except DeliveryError as exc:
+                self.confirm_limiter.forget(key)
+                logger.warning("subscribe: confirmation mail not sent: %s", one_line(str(exc)))
+                raise HTTPException(
+                    503, "the confirmation email could not be sent; please try again later"
+                ) from None
+        else:
+            logger.info("subscribe: %s was sent a confirmation mail recently; none sent", address)
         target = "/subscribe/done" + (f"?{urlencode({'next': back})}" if back else "")
         return RedirectResponse(target, status_code=303)
+
+    def _send_confirmation(self, address: str, prefs: Preferences) -> None:
+        """Mail the address its confirm link; DeliveryError if the mail cannot be sent.
+
+        An address already subscribed is sent a link to its preferences page instead: a new
+        confirmation would change nothing (its preferences stay until it changes them), and
+        the mail goes only to the address's owner, who can use that link anyway.
+        """
+        subscribed = self.store.subscriber_preferences(address) is not None
+        base = self.settings.base_url.rstrip("/")
+        if subscribed:
+            token = sign_token(address, "preferences", self.secret)
+            link = f"{base}{LINK_PATHS['preferences']}?{urlencode({'token': token})}"
+        else:
+            payload = {"email": address, "prefs": prefs.to_dict()}
+            token = sign_payload(payload, "confirm", self.secret)
+            link = f"{base}{LINK_PATHS['confirm']}?{urlencode({'token': token})}"
+        rendered = render_confirmation(
+            address, link, subscribed=subscribed, valid_hours=CONFIRM_MAX_AGE / 3600
+        )
+        message = build_message(rendered, sender=self.settings.mail_from, to=address)
+        sender = mail_sender(self.settings)
+        try:
+            sender.send(message, address, f"confirm-{time.time_ns()}")
+        finally:
+            sender.close()
+
+    def _confirmation(self, token: str) -> tuple[str, Preferences]:
+        """Return the address and preferences a confirm link carries; 400 saying why if not."""
+        if not token:
+            raise HTTPException(400, "this page needs the confirm link from the email we sent")
+        try:
+            payload = read_payload(token, "confirm", self.secret, CONFIRM_MAX_AGE)
+            address = validate_email(str(payload.get("email", "")))
+            prefs = Preferences.from_dict(payload.get("prefs")).validate(self.gazetteer)
+        except TokenError as exc:
+            raise HTTPException(400, str(exc)) from None
+        except (InputError, ConfigError, TypeError, ValueError):
+            raise HTTPException(400, "confirm link is not valid") from None
+        return address, prefs
+
+    def confirm_form(self, request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        address, _ = self._confirmation(token)
+        response = self.page(
+            request,
+            "confirm.html.j2",
+            email=address,
+            action=f"/confirm?{urlencode({'token': token})}",
+            preferences="",
+            done=False,
+        )
+        response.headers.update(NO_STORE)
+        return response
+
+    async def confirm(self, request: Request) -> Response:
+        form = await read_form(request)
+        self.csrf.check(request, form)
+        address, prefs = self._confirmation(request.query_params.get("token", ""))
+        # An address subscribed meanwhile keeps its preferences (add_subscriber leaves them).
+        await run_in_threadpool(self.store.add_subscriber, address, prefs)
+        token = sign_token(address, "preferences", self.secret)
+        response = self.page(
+            request,
+            "confirm.html.j2",
+            email=address,
+            action="",
+            preferences=f"/preferences?{urlencode({'token': token})}",
+            done=True,
+        )
+        response.headers.update(NO_STORE)
+        return response
 
     def subscribe_done(self, request: Request) -> Response:
         return self.page(
@@ -440,11 +547,13 @@ class WebApp:
             ("/static/{name}", self.static),
             ("/subscribe", self.subscribe_form),
             ("/subscribe/done", self.subscribe_done),
+            ("/confirm", self.confirm_form),
             ("/preferences", self.preferences_form),
             ("/unsubscribe", self.unsubscribe_form),
         ]
         forms = [
             ("/subscribe", self.subscribe),
+            ("/confirm", self.confirm),
             ("/preferences", self.preferences),
             ("/unsubscribe", self.unsubscribe),
         ]

@@ -1,5 +1,5 @@
 """Web app defences: security headers, signed double-submit CSRF tokens, local-only redirects,
-and a bounded reader for url-encoded form bodies."""
+a bounded reader for url-encoded form bodies, and a per-key rate limiter."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +25,7 @@ __all__ = [
     "CSRF_FIELD",
     "SECURITY_HEADERS",
     "Csrf",
+    "RateLimiter",
     "SecurityMiddleware",
     "form_value",
     "read_form",
@@ -160,3 +165,45 @@ def form_value(form: dict[str, Any], name: str) -> str:
     """Return a form field's first value, stripped ('' when absent)."""
     values = form.get(name) or [""]
     return values[0].strip()
+
+
+class RateLimiter:
+    """At most one event per key per ``interval`` seconds, kept in this process's memory.
+
+    Keys are kept in the order they were let through, so expired ones are dropped from the
+    front in O(1) each. At most ``max_keys`` are held: beyond that, new keys wait too (a
+    ceiling on the events of one interval). A restart forgets everything; each worker process
+    counts on its own.
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.max_keys = max_keys
+        self._clock = clock
+        self._last: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Return True (and count the event) unless ``key`` had one in the last interval."""
+        now = self._clock()
+        with self._lock:
+            while self._last:
+                oldest = next(iter(self._last.values()))
+                if now - oldest < self.interval:
+                    break
+                self._last.popitem(last=False)
+            if key in self._last or len(self._last) >= self.max_keys:
+                return False
+            self._last[key] = now
+            return True
+
+    def forget(self, key: str) -> None:
+        """Let ``key`` through again at once (its event did not happen after all)."""
+        with self._lock:
+            self._last.pop(key, None)
