@@ -78,6 +78,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATE_LOCK, DIGEST_LOCK, SENDERS_LOCK = 740_220, 740_221, 740_222
 # A live run holds a claim for one SMTP exchange (seconds): older claims are from dead runs.
 SENDING_LEASE = timedelta(minutes=15)
+# Session.info key of a transaction's incident reports (incident id -> reports, event order).
+REPORTS_CACHE = "basewatch.incident_reports"
 
 
 def utcnow() -> datetime:
@@ -681,6 +683,8 @@ class Store:
             site = self.gazetteer.get(ev.site.id) if ev.site else None
             report = Report(event_from_dict(data, site), ref)
             reports = (*before.reports, report) if before is not None else (report,)
+            if REPORTS_CACHE in s.info:
+                s.info[REPORTS_CACHE][incident_id] = reports
             incident = self._refresh_incident(s, incident_row, now, reports)
             if merged is not None:
                 merged[incident_id] = incident
@@ -693,14 +697,16 @@ class Store:
         """Return the row of the incident the event joins, with that incident as it was
         (None for a new incident)."""
         window = (ev.date_start - timedelta(days=1), ev.date_end + timedelta(days=1))
-        rows = s.scalars(
-            select(IncidentRow).where(
+        # Only the columns an Incident needs: loading each candidate as an ORM row (and
+        # decoding its stored summary) costs more than matching; the match is then got by id.
+        rows = s.execute(
+            select(IncidentRow.id, IncidentRow.first_seen, IncidentRow.updated).where(
                 IncidentRow.date_start <= window[1], IncidentRow.date_end >= window[0]
             )
         ).all()
         found = match_incident(ev, self._incidents(s, list(rows)), ref.url)
         if found is not None and found.id is not None:
-            return next(r for r in rows if r.id == found.id), found
+            return s.get(IncidentRow, found.id), found
         row = IncidentRow(
             site_id=ev.site.id if ev.site else None,
             date_start=ev.date_start,
@@ -743,8 +749,11 @@ class Store:
     def _incidents(self, s: Session, rows: list[IncidentRow]) -> list[Incident]:
         """Return the incidents of these rows with their reports, read in one query per 900
         incidents (only the columns a report needs: no article text)."""
+        # A session that stores backfill batches keeps each incident's reports as it read or
+        # wrote them (see _store_batch): only this session changes them meanwhile.
+        cache: dict[int, tuple[Report, ...]] | None = s.info.get(REPORTS_CACHE)
         reports: dict[int, list[Report]] = {r.id: [] for r in rows}
-        ids = list(reports)
+        ids = [i for i in reports if cache is None or i not in cache]
         for start in range(0, len(ids), 900):
             found = s.execute(
                 select(
@@ -766,7 +775,11 @@ class Store:
                 reports[incident_id].append(
                     Report(event_from_dict(data, site), SourceRef(url, title, local))
                 )
-        return [Incident(r.id, tuple(reports[r.id]), r.first_seen, r.updated) for r in rows]
+        if cache is None:
+            return [Incident(r.id, tuple(reports[r.id]), r.first_seen, r.updated) for r in rows]
+        for i in ids:
+            cache[i] = tuple(reports[i])
+        return [Incident(r.id, cache[r.id], r.first_seen, r.updated) for r in rows]
 
     # -- incidents ---------------------------------------------------------------------------
 
@@ -1375,6 +1388,7 @@ class Store:
         now = utcnow()
         merged: dict[int, Incident] = {}
         with self.session() as s, s.begin():
+            s.info[REPORTS_CACHE] = {}  # incident id -> its reports, for this transaction
             source_ids = dict(s.execute(select(SourceRow.name, SourceRow.id)).tuples().all())
             pages = {
                 p.id: p
