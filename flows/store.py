@@ -625,14 +625,19 @@ class Store:
         events: list[Event],
         now: datetime,
         merged: dict[int, Incident] | None = None,
+        stored: tuple[set[str], set[str]] | None = None,
     ) -> tuple[int, list[int], list[int]] | None:
+        """``stored``: the URLs and text hashes already stored, read beforehand in this
+        transaction (see _stored_keys); this article's are added. Else they are queried."""
         digest = text_hash(article.text)
-        duplicate = s.scalar(
+        if stored is not None:
+            if article.url in stored[0] or digest in stored[1]:
+                return None
+        elif s.scalar(
             select(ArticleRow.id)
             .where((ArticleRow.url == article.url) | (ArticleRow.text_hash == digest))
             .limit(1)
-        )
-        if duplicate is not None:
+        ):
             return None
         row = ArticleRow(
             source_id=source_id,
@@ -648,6 +653,9 @@ class Store:
         )
         s.add(row)
         s.flush()  # IntegrityError if a concurrent run stored it first
+        if stored is not None:
+            stored[0].add(article.url)
+            stored[1].add(digest)
         new_ids, touched = self._add_events(s, row, events, now, merged)
         return row.id, new_ids, touched
 
@@ -1398,6 +1406,9 @@ class Store:
                     )
                 )
             }
+            stored_keys = self._stored_keys(
+                s, [o.article for o in outcomes if o.article is not None]
+            )
             for outcome in outcomes:
                 page = pages[outcome.page_id]
                 if page.status != "pending":
@@ -1412,6 +1423,7 @@ class Store:
                     list(outcome.events),
                     now,
                     merged,
+                    stored_keys,
                 )
                 if stored is None:
                     page.status = "known"
@@ -1428,6 +1440,24 @@ class Store:
                     s, run_id, result.incidents_new | result.incidents_updated, merged
                 )
         return result
+
+    def _stored_keys(self, s: Session, articles: list[ArticleIn]) -> tuple[set[str], set[str]]:
+        """Return the URLs and text hashes of these articles that are already stored, in one
+        query per 400 articles."""
+        urls: set[str] = set()
+        hashes: set[str] = set()
+        for start in range(0, len(articles), 400):
+            chunk = articles[start : start + 400]
+            found = s.execute(
+                select(ArticleRow.url, ArticleRow.text_hash).where(
+                    ArticleRow.url.in_([a.url for a in chunk])
+                    | ArticleRow.text_hash.in_([text_hash(a.text) for a in chunk])
+                )
+            )
+            for url, digest in found:
+                urls.add(url)
+                hashes.add(digest)
+        return urls, hashes
 
     def _tell_quietly(
         self,
