@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,9 +75,10 @@ def local_server(log_path: Path) -> Iterator[str]:
 
 
 @contextmanager
-def run_server(log_path: Path) -> Iterator[str]:
+def run_server(log_path: Path, meanwhile: Callable[[], None] | None = None) -> Iterator[str]:
     """Start the temporary API server that Prefect would start for a flow run, but in its own
-    session, and yield its API URL.
+    session, and yield its API URL. ``meanwhile`` runs while the server starts (it takes
+    seconds): work that does not need the server, such as importing the flow.
 
     Prefect's own temporary server shares the terminal's process group, so a Ctrl-C stops it
     at once and the interrupted run then hangs, retrying to record that it crashed. In its
@@ -99,7 +100,9 @@ def run_server(log_path: Path) -> Iterator[str]:
                "--port", str(port), "--log-level", "error", "--lifespan", "on"]  # fmt: skip
     # Stopped at exit, after Prefect has flushed its logs and events to it (a server stopped
     # earlier leaves that flush retrying).
-    with _server(command, env, port, log_path, "the temporary Prefect server", at_exit=True) as url:
+    with _server(
+        command, env, port, log_path, "the temporary Prefect server", True, meanwhile
+    ) as url:
         yield url
 
 
@@ -111,6 +114,7 @@ def _server(
     log_path: Path,
     what: str,
     at_exit: bool = False,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/api"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +132,8 @@ def _server(
     if at_exit:
         atexit.register(_stop, process)
     try:
+        if meanwhile is not None:
+            meanwhile()
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             if process.poll() is not None:

@@ -78,6 +78,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATE_LOCK, DIGEST_LOCK, SENDERS_LOCK = 740_220, 740_221, 740_222
 # A live run holds a claim for one SMTP exchange (seconds): older claims are from dead runs.
 SENDING_LEASE = timedelta(minutes=15)
+# Session.info key of a transaction's incident reports (incident id -> reports, event order).
+REPORTS_CACHE = "basewatch.incident_reports"
 
 
 def utcnow() -> datetime:
@@ -623,14 +625,19 @@ class Store:
         events: list[Event],
         now: datetime,
         merged: dict[int, Incident] | None = None,
+        stored: tuple[set[str], set[str]] | None = None,
     ) -> tuple[int, list[int], list[int]] | None:
+        """``stored``: the URLs and text hashes already stored, read beforehand in this
+        transaction (see _stored_keys); this article's are added. Else they are queried."""
         digest = text_hash(article.text)
-        duplicate = s.scalar(
+        if stored is not None:
+            if article.url in stored[0] or digest in stored[1]:
+                return None
+        elif s.scalar(
             select(ArticleRow.id)
             .where((ArticleRow.url == article.url) | (ArticleRow.text_hash == digest))
             .limit(1)
-        )
-        if duplicate is not None:
+        ):
             return None
         row = ArticleRow(
             source_id=source_id,
@@ -646,6 +653,9 @@ class Store:
         )
         s.add(row)
         s.flush()  # IntegrityError if a concurrent run stored it first
+        if stored is not None:
+            stored[0].add(article.url)
+            stored[1].add(digest)
         new_ids, touched = self._add_events(s, row, events, now, merged)
         return row.id, new_ids, touched
 
@@ -681,6 +691,8 @@ class Store:
             site = self.gazetteer.get(ev.site.id) if ev.site else None
             report = Report(event_from_dict(data, site), ref)
             reports = (*before.reports, report) if before is not None else (report,)
+            if REPORTS_CACHE in s.info:
+                s.info[REPORTS_CACHE][incident_id] = reports
             incident = self._refresh_incident(s, incident_row, now, reports)
             if merged is not None:
                 merged[incident_id] = incident
@@ -693,14 +705,16 @@ class Store:
         """Return the row of the incident the event joins, with that incident as it was
         (None for a new incident)."""
         window = (ev.date_start - timedelta(days=1), ev.date_end + timedelta(days=1))
-        rows = s.scalars(
-            select(IncidentRow).where(
+        # Only the columns an Incident needs: loading each candidate as an ORM row (and
+        # decoding its stored summary) costs more than matching; the match is then got by id.
+        rows = s.execute(
+            select(IncidentRow.id, IncidentRow.first_seen, IncidentRow.updated).where(
                 IncidentRow.date_start <= window[1], IncidentRow.date_end >= window[0]
             )
         ).all()
         found = match_incident(ev, self._incidents(s, list(rows)), ref.url)
         if found is not None and found.id is not None:
-            return next(r for r in rows if r.id == found.id), found
+            return s.get(IncidentRow, found.id), found
         row = IncidentRow(
             site_id=ev.site.id if ev.site else None,
             date_start=ev.date_start,
@@ -743,8 +757,11 @@ class Store:
     def _incidents(self, s: Session, rows: list[IncidentRow]) -> list[Incident]:
         """Return the incidents of these rows with their reports, read in one query per 900
         incidents (only the columns a report needs: no article text)."""
+        # A session that stores backfill batches keeps each incident's reports as it read or
+        # wrote them (see _store_batch): only this session changes them meanwhile.
+        cache: dict[int, tuple[Report, ...]] | None = s.info.get(REPORTS_CACHE)
         reports: dict[int, list[Report]] = {r.id: [] for r in rows}
-        ids = list(reports)
+        ids = [i for i in reports if cache is None or i not in cache]
         for start in range(0, len(ids), 900):
             found = s.execute(
                 select(
@@ -766,7 +783,11 @@ class Store:
                 reports[incident_id].append(
                     Report(event_from_dict(data, site), SourceRef(url, title, local))
                 )
-        return [Incident(r.id, tuple(reports[r.id]), r.first_seen, r.updated) for r in rows]
+        if cache is None:
+            return [Incident(r.id, tuple(reports[r.id]), r.first_seen, r.updated) for r in rows]
+        for i in ids:
+            cache[i] = tuple(reports[i])
+        return [Incident(r.id, cache[r.id], r.first_seen, r.updated) for r in rows]
 
     # -- incidents ---------------------------------------------------------------------------
 
@@ -1375,6 +1396,7 @@ class Store:
         now = utcnow()
         merged: dict[int, Incident] = {}
         with self.session() as s, s.begin():
+            s.info[REPORTS_CACHE] = {}  # incident id -> its reports, for this transaction
             source_ids = dict(s.execute(select(SourceRow.name, SourceRow.id)).tuples().all())
             pages = {
                 p.id: p
@@ -1384,6 +1406,9 @@ class Store:
                     )
                 )
             }
+            stored_keys = self._stored_keys(
+                s, [o.article for o in outcomes if o.article is not None]
+            )
             for outcome in outcomes:
                 page = pages[outcome.page_id]
                 if page.status != "pending":
@@ -1398,6 +1423,7 @@ class Store:
                     list(outcome.events),
                     now,
                     merged,
+                    stored_keys,
                 )
                 if stored is None:
                     page.status = "known"
@@ -1414,6 +1440,24 @@ class Store:
                     s, run_id, result.incidents_new | result.incidents_updated, merged
                 )
         return result
+
+    def _stored_keys(self, s: Session, articles: list[ArticleIn]) -> tuple[set[str], set[str]]:
+        """Return the URLs and text hashes of these articles that are already stored, in one
+        query per 400 articles."""
+        urls: set[str] = set()
+        hashes: set[str] = set()
+        for start in range(0, len(articles), 400):
+            chunk = articles[start : start + 400]
+            found = s.execute(
+                select(ArticleRow.url, ArticleRow.text_hash).where(
+                    ArticleRow.url.in_([a.url for a in chunk])
+                    | ArticleRow.text_hash.in_([text_hash(a.text) for a in chunk])
+                )
+            )
+            for url, digest in found:
+                urls.add(url)
+                hashes.add(digest)
+        return urls, hashes
 
     def _tell_quietly(
         self,
