@@ -77,6 +77,15 @@ def _fail(exc: BasewatchError, debug: bool) -> None:
     raise click.ClickException(str(exc))
 
 
+# The sources file option, the same on every command that reads sources.
+SOURCES_OPTION = click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(path_type=Path),
+    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--data-dir",
@@ -225,12 +234,7 @@ def _digest_summary(report: Any, send: bool) -> str:
 
 
 @main.command()
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(path_type=Path),
-    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
-)
+@SOURCES_OPTION
 @click.option(
     "--no-email",
     is_flag=True,
@@ -246,12 +250,7 @@ def run(ctx: Context, sources_path: Path | None, no_email: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(path_type=Path),
-    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
-)
+@SOURCES_OPTION
 @click.pass_obj
 def ingest(ctx: Context, sources_path: Path | None) -> None:
     """Poll the sources and store new articles, events and incidents (no digest)."""
@@ -319,12 +318,7 @@ def _backfill_summary(report: Any) -> str:
     help="Worker processes for fetch + extract (a local Dask cluster above 1) "
     "[env BASEWATCH_BACKFILL_WORKERS; 1].",
 )
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(path_type=Path),
-    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
-)
+@SOURCES_OPTION
 @click.pass_obj
 def backfill(
     ctx: Context,
@@ -476,27 +470,11 @@ def extract(ctx: Context, path: Path, published: str, url: str | None, fmt: str)
             json.dumps({"events": [e.to_dict() for e in events]}, indent=2, ensure_ascii=False)
         )
         return
-    from reports.export import event_row
+    from reports.export import CSV_COLUMNS, event_row
 
     rows = [event_row(e.to_dict()) for e in events]
-    click.echo(
-        _table(
-            rows,
-            [
-                "date",
-                "precision",
-                "recent",
-                "site",
-                "country",
-                "type",
-                "munitions",
-                "outcome",
-                "killed",
-                "wounded",
-                "perpetrator",
-            ],
-        )
-    )
+    # The export's columns, less the incident id and sources a lone article has none of.
+    click.echo(_table(rows, [c for c in CSV_COLUMNS if c not in ("id", "sources")]))
 
 
 def _table(rows: list[dict[str, str]], columns: list[str]) -> str:
@@ -860,12 +838,7 @@ def eval_command(
 
 
 @main.command()
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(path_type=Path),
-    help="Sources file (YAML) [env BASEWATCH_SOURCES; sources.yaml].",
-)
+@SOURCES_OPTION
 @click.pass_obj
 def serve(ctx: Context, sources_path: Path | None) -> None:
     """Run the ingest and digest flows on their schedules until Ctrl-C.
