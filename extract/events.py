@@ -117,11 +117,6 @@ MORE_RE = re.compile(
     re.IGNORECASE,
 )
 SAID_THREAT_RE = re.compile(r"(?:threat|warn|vow|pledg)\w*", re.IGNORECASE)
-DONE_RE = re.compile(
-    r"\b(?:fired|struck|hit|targeted|attacked|launched|landed|slammed|exploded|shot down|"
-    r"intercepted|wounded|wounding|killed|killing|injured|injuring)\b",
-    re.IGNORECASE,
-)
 # An occasion beside an attack (not a storming, a memorial or a wreath).
 OCCASION_RE = re.compile(r"anniversary|protest\w*|demonstrat\w+|rall(?:y|ies)", re.IGNORECASE)
 STRUCK_RE = re.compile(
@@ -561,6 +556,11 @@ def _cut(m: re.Match[str]) -> int:
     return m.start("cut") if m.group("cut") is not None else m.start()
 
 
+def _done(text: str) -> bool:
+    """Return True when the text tells of an attack carried out (a strike or harm done)."""
+    return bool(STRUCK_RE.search(text) or HURT_RE.search(text))
+
+
 @lru_cache(maxsize=4096)
 def _find_negative(text: str, vocab: Vocabulary) -> tuple[str, re.Match[str]] | None:
     """Return the first kind of non-attack the text reads as, with its match, or None."""
@@ -568,7 +568,7 @@ def _find_negative(text: str, vocab: Vocabulary) -> tuple[str, re.Match[str]] | 
         for m in pattern.finditer(text):
             # "Kataib Hezbollah, which has vowed to expel US forces, fired three rockets": a
             # vow or warning beside an attack told in the past is no threat instead of one.
-            if kind == "threat" and SAID_THREAT_RE.fullmatch(m.group(0)) and DONE_RE.search(text):
+            if kind == "threat" and SAID_THREAT_RE.fullmatch(m.group(0)) and _done(text):
                 continue
             # "Rockets hit the embassy on the anniversary of the strike / as protesters gathered":
             # the occasion is not the act.
