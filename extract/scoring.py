@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from extract.events import RECENT_DAYS
+from extract.gazetteer import Gazetteer
 from extract.merge import Incident, Report, SourceRef, match_incident
-from extract.model import Event
+from extract.model import ATTACK_TYPES, OUTCOMES, PERPETRATOR_STATUSES, PRECISIONS, Event
 
-__all__ = ["Gold", "Labelled", "Scores", "score_corpus"]
+__all__ = ["Gold", "Labelled", "Scores", "check_label", "score_corpus"]
+
+STYLES = ("wire_brief", "analysis", "local", "official", "html_page")
+# "asad-2020-01-08", "tower22-2024-01-28", "besmaya-2020-03": a place, then the attack's date.
+INCIDENT_KEY_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-\d{4}-\d{2}(?:-\d{2})?")
 
 
 @dataclass(frozen=True)
@@ -253,3 +261,97 @@ def gold_from_label(data: dict[str, Any]) -> Gold:
 
 def _to_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def check_label(label: dict[str, Any], stem: str, gazetteer: Gazetteer) -> list[str]:
+    """Return one line per way the label breaks tests/corpus/README.md (empty when sound)."""
+    problems: list[str] = []
+
+    def say(text: str) -> None:
+        problems.append(f"{stem}: {text}")
+
+    if label.get("id") != stem:
+        say(f"id {label.get('id')!r} is not the file name")
+    try:
+        published = label["published"]
+        published = (
+            published if isinstance(published, datetime) else datetime.fromisoformat(published)
+        )
+    except (KeyError, TypeError, ValueError):
+        say("published is missing or not an ISO 8601 datetime")
+        return problems
+    if published.tzinfo is None:
+        say("published has no UTC offset")
+    for key in ("outlet", "title"):
+        if not str(label.get(key) or "").strip():
+            say(f"{key} is missing")
+    if label.get("style") not in STYLES:
+        say(f"style {label.get('style')!r} is not one of {', '.join(STYLES)}")
+    facts = label.get("facts") or []
+    if not facts or not all(str(url).startswith(("http://", "https://")) for url in facts):
+        say("facts must list the public URL(s) the facts come from")
+    events = label.get("events") or []
+    if bool(label.get("negative")) == bool(events):
+        say("a negative article has no events; any other has at least one")
+    for number, event in enumerate(events, 1):
+        problems += [
+            f"{stem}: event {number} ({event.get('incident')}): {text}"
+            for text in _check_event(event, published.date(), gazetteer)
+        ]
+    return problems
+
+
+def _check_event(event: dict[str, Any], today: date, gazetteer: Gazetteer) -> list[str]:
+    """Return what is wrong with one labelled event."""
+    problems: list[str] = []
+    if not INCIDENT_KEY_RE.fullmatch(str(event.get("incident") or "")):
+        problems.append("incident key is not <place>-<YYYY-MM-DD>")
+    try:
+        first, last = _to_date(event["date_start"]), _to_date(event["date_end"])
+    except (KeyError, TypeError, ValueError):
+        return [*problems, "date_start / date_end missing or not dates"]
+    precision = event.get("date_precision")
+    if precision not in PRECISIONS:
+        problems.append(f"date_precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if first > last:
+        problems.append("date_start is after date_end")
+    if first > today:
+        problems.append("the attack is dated after publication")
+    if precision == "day" and first != last:
+        problems.append("a day-precision event starts and ends on one day")
+    if precision == "month" and (
+        first.day != 1
+        or (first.year, first.month) != (last.year, last.month)
+        or last.day != calendar.monthrange(last.year, last.month)[1]
+    ):
+        problems.append("a month-precision event spans its whole month")
+    recent = (
+        precision != "month"
+        and 0 <= (today - last).days <= RECENT_DAYS
+        and (last - first).days <= RECENT_DAYS
+    )
+    if bool(event.get("recent")) != recent:
+        problems.append(f"recent should be {str(recent).lower()} for these dates")
+    site_id = event.get("site")
+    if site_id is not None:
+        site = gazetteer.get(site_id)
+        if site is None:
+            problems.append(f"site {site_id!r} is not in the gazetteer")
+        elif not site.hosted_us(first, last):
+            problems.append(f"site {site_id!r} hosted no US personnel on those dates")
+    if event.get("attack_type") not in ATTACK_TYPES:
+        problems.append(f"attack_type {event.get('attack_type')!r} is unknown")
+    if event.get("outcome", "unknown") not in OUTCOMES:
+        problems.append(f"outcome {event.get('outcome')!r} is unknown")
+    perpetrator = event.get("perpetrator") or {}
+    if perpetrator.get("status", "unknown") not in PERPETRATOR_STATUSES:
+        problems.append(f"perpetrator status {perpetrator.get('status')!r} is unknown")
+    low, high = (event.get("munitions") or {}).get("min"), (event.get("munitions") or {}).get("max")
+    if low is not None and high is not None and low > high:
+        problems.append("munitions min is above max")
+    for kind in ("killed", "wounded"):
+        figure = event.get(kind) or {}
+        total, us = figure.get("total"), figure.get("us")
+        if total is not None and us is not None and us > total:
+            problems.append(f"{kind}: the US share is above the total")
+    return problems

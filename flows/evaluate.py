@@ -12,9 +12,17 @@ import yaml
 from extract.article import extract_page
 from extract.errors import InputError
 from extract.events import extract_events
-from extract.scoring import Labelled, Scores, gold_from_label, score_corpus
+from extract.gazetteer import default_gazetteer
+from extract.scoring import Labelled, Scores, check_label, gold_from_label, score_corpus
 
-__all__ = ["SPLITS", "check_floors", "evaluate_split", "format_scores", "load_floors"]
+__all__ = [
+    "SPLITS",
+    "check_floors",
+    "check_split",
+    "evaluate_split",
+    "format_scores",
+    "load_floors",
+]
 
 SPLITS = ("dev", "heldout")
 # Lower is better for these; every other figure is a ratio where higher is better.
@@ -27,10 +35,33 @@ def published_datetime(value: Any) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def load_split(folder: Path) -> list[tuple[dict[str, Any], str]]:
-    """Return (label, article text) for every labelled article in a corpus folder."""
+def check_split(folder: Path) -> list[str]:
+    """Return one line per unsound label or missing article in a corpus folder."""
     if not folder.is_dir():
         raise InputError(f"corpus folder {str(folder)!r} does not exist")
+    gazetteer = default_gazetteer()
+    problems = []
+    for label_path in sorted(folder.glob("*.yaml")):
+        try:
+            label = yaml.safe_load(label_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            problems.append(f"{label_path.stem}: not valid YAML ({str(exc).splitlines()[0]})")
+            continue
+        if not isinstance(label, dict):
+            problems.append(f"{label_path.stem}: not a label mapping")
+            continue
+        problems += check_label(label, label_path.stem, gazetteer)
+        if not any(label_path.with_suffix(ext).exists() for ext in (".txt", ".html")):
+            problems.append(f"{label_path.stem}: no .txt or .html article beside the label")
+    return problems
+
+
+def load_split(folder: Path) -> list[tuple[dict[str, Any], str]]:
+    """Return (label, article text) for every labelled article in a corpus folder."""
+    problems = check_split(folder)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputError(f"corpus {folder.name}: {problems[0]}{more}")
     items = []
     for label_path in sorted(folder.glob("*.yaml")):
         label = yaml.safe_load(label_path.read_text(encoding="utf-8"))
