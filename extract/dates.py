@@ -114,6 +114,11 @@ SAME_DAY_RE = re.compile(
     r"shortly afterwards?|soon after(?:wards)?)\b",
     re.IGNORECASE,
 )
+SPEECH_DATE_RE = re.compile(
+    r"\b(?:said|says|announced|confirmed|stated|added|told (?:\w+ )?(?:reporters|journalists|\w+))"
+    r"\s+(?:(?:late|early)\s+)?(?:on\s+)?$",
+    re.IGNORECASE,
+)
 DAYS_AGO_RE = re.compile(
     r"\b(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<unit>days?|weeks?)\s+"
     # "a day after rockets landed" dates the rockets before the attack, not after: only the
@@ -387,6 +392,11 @@ def find_date(
     dateline = DATELINE_RE.match(sentence)
     if dateline and any(at >= dateline.end() for at, _ in candidates):
         candidates = [c for c in candidates if c[0] >= dateline.end()]
+    # "CENTCOM said on Wednesday that rockets hit the embassy in Sunday's attack": the date of a
+    # statement dates the report, not the attack, when the sentence gives another date.
+    spoken = [c for c in candidates if SPEECH_DATE_RE.search(sentence[max(0, c[0] - 40) : c[0]])]
+    if spoken and len(spoken) < len(candidates):
+        candidates = [c for c in candidates if c not in spoken]
     # "Two days earlier, on Saturday": a date the sentence names beats one counted from another.
     named = [c for c in candidates if c[1] not in relative and c[1].precision == "day"]
     if named and len(named) < len(candidates):

@@ -45,6 +45,13 @@ def day(text: str, published: datetime = SEED_PUBLISHED) -> tuple[date, date, st
         # DOMAIN.md: the year that puts the date on or before publication.
         ("The embassy was attacked on December 31.", date(2019, 12, 31)),
         ("The base was attacked on June 20.", date(2019, 6, 20)),
+        # The date of a statement dates the report, not the attack the sentence also dates.
+        (
+            "CENTCOM said on Saturday that 21 rockets hit the embassy in Tuesday's attack.",
+            date(2020, 6, 9),
+        ),
+        ("Officials told reporters Friday the base was hit on Monday.", date(2020, 6, 8)),
+        ("The coalition said on Friday that rockets hit the base.", date(2020, 6, 12)),
     ],
 )
 def test_find_date_resolves_days(text: str, expected: date) -> None:
