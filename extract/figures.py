@@ -50,8 +50,8 @@ PEOPLE = (
     r"(?:soldiers?|troops?|service ?members?|servicemen|servicemembers?|personnel|contractors?|"
     r"civilians?|people|persons?|members?|guards?|marines?|sailors?|airmen|fighters?|staff(?:ers)?|"
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
-    r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis|"
-    r"filipinos|syrians|kurds|americans?|reservists?|interpreters?|linguists?|commandos?|women|men|"
+    r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis?|"
+    r"filipinos?|syrians?|kurds?|americans?|reservists?|interpreters?|linguists?|commandos?|women|men|"
     r"boys|girls|medics?|doctors?|nurses?|pilots?|engineers?)(?!\w)"
 )
 NATIONALITY = (
@@ -93,7 +93,7 @@ AFTER_VERB_RE = re.compile(
 BEFORE_VERB_RE = re.compile(
     rf"(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)"
     # "The interpreter, who worked for a US contractor, was killed": an aside between the two.
-    rf"(?:\s*,[^,;]{{1,100}},)?\s+(?:\w+\s+){{0,4}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
+    rf"(?:\s*,[^,;]{{1,100}},)?\s+(?:(?!(?:said|says|told|reported|nobody|no|none|but)\b)\w+\s+){{0,4}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
     rf"(?:\s+(?:for\s+|from\s+|with\s+)?(?:an?\s+)?(?:minor\s+|mild\s+|serious\s+)?(?P<verb2>{WOUND}|injur\w*|wounds|concussions?))?",
     re.IGNORECASE,
 )
@@ -133,6 +133,16 @@ PEOPLE_SHARE_RE = re.compile(
     rf"(?:the|all)\s+(?:remaining|other)\s+(?P<n2>{NUM}))\s+(?:were|was)\s+(?:\w+\s+)?(?:at|in|on)\b",
     re.IGNORECASE,
 )
+NOT_US_ASIDE_RE = re.compile(
+    r"[^.;:]{0,60}?(?:[-–—,(]|\bwho was)\s*(?:(?:he|she) was\s+)?not an? (?:American|U\.?S\.?\s)",
+    re.IGNORECASE,
+)
+# "wounded a US service member and several others": a count with no number after a figure.
+VAGUE_TAIL_RE = re.compile(
+    r"\s*,?\s*(?:and|as well as|plus)\s+(?:several|some|many|a number of|a few|dozens of|scores of|"
+    rf"others?|an unknown number of)\b(?:\s+(?:[\w-]+\s+)?{PEOPLE})?",
+    re.IGNORECASE,
+)
 # "A number of US personnel are being evaluated for brain injuries": a US toll with no count,
 # so no total can be known.
 VAGUE_US_RE = re.compile(
@@ -157,6 +167,8 @@ AMONG_RE = re.compile(
 INCLUDING_US_RE = re.compile(
     rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|Americans?)\b", re.IGNORECASE
 )
+# "no Americans were harmed", "two partner fighters hurt, no Americans"
+NO_AMERICANS = r"\bno (?:Americans|(?:U\.?S\.?|American) (?:citizens|nationals))\b(?: (?:were|was) (?:\w+ly )?(?:hurt|harmed|injured|killed|wounded))?"
 ZERO_RE = re.compile(
     r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:casualties|injuries|deaths|fatalities)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
     r"|\bnobody (?:was )?(?:hurt|injured|killed)"
@@ -168,7 +180,8 @@ ZERO_RE = re.compile(
     r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\bcasualty[- ]free\b"
     r"|\bnone of (?:the |those |these )?(?:attacks|strikes|them|which) (?:caused|resulted in|produced) (?:any )?(?:casualties|injuries)"
-    r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)",
+    r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)"
+    rf"|{NO_AMERICANS}",
     re.IGNORECASE,
 )
 # "Two of them were Americans", "none of the wounded was a US citizen": the US share of the
@@ -186,7 +199,8 @@ NOT_US_RE = re.compile(
 US_ZERO_RE = re.compile(
     r"\bno (?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)"
     r"|\bno (?:immediate )?(?:injuries|casualties) (?:among|to|for) (?:our|U\.?S\.?|American|the "
-    r"American|US-led) (?:\w+ )?(?:service members|troops|personnel|forces|soldiers)",
+    r"American|US-led) (?:\w+ )?(?:service members|troops|personnel|forces|soldiers)"
+    rf"|{NO_AMERICANS}",
     re.IGNORECASE,
 )
 
@@ -326,7 +340,9 @@ def find_casualties(clause: str) -> CasualtyFigures:
     figures: dict[str, Casualties] = {}
     spans: list[tuple[int, int]] = []
 
-    def record(kind: str, total: int, us: int | None, span: tuple[int, int]) -> None:
+    def record(
+        kind: str, total: int | None, us: int | None, span: tuple[int, int], tail: int | None = None
+    ) -> None:
         if kind in figures or any(span[0] < e and s < span[1] for s, e in spans):
             return
         spans.append(span)
@@ -343,6 +359,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
             us = parse_number(share.group("n"))
         if us is None:
             us = _aside_us(clause, span[1])
+        if us is None and total == 1 and NOT_US_ASIDE_RE.match(clause, span[1]):
+            us = 0  # "killed a contractor working with the coalition - not an American -"
+        if VAGUE_TAIL_RE.match(clause, span[1] if tail is None else tail):
+            total = None  # "a US service member and several others": the total is not given
         figures[kind] = Casualties(total, us)
 
     for m in LEFT_WITH_RE.finditer(clause):
@@ -375,7 +395,7 @@ def find_casualties(clause: str) -> CasualtyFigures:
             verb = m.group("verb2")
         total, us = _count_groups(m.group("list"))
         if total:
-            record(_kind(verb), total, us, m.span())
+            record(_kind(verb), total, us, m.span(), tail=m.end("list"))
     for m in AFTER_BARE_RE.finditer(clause):
         n = parse_number(m.group("n"))
         if n and m.group("n").lower() not in ("a", "an"):
@@ -400,7 +420,11 @@ def find_casualties(clause: str) -> CasualtyFigures:
         only_deaths = re.search(KILL, said, re.IGNORECASE) and not re.search(
             rf"{WOUND}|harm", said, re.IGNORECASE
         )
-        figures.setdefault("killed", zero)
-        if not only_deaths:
-            figures.setdefault("wounded", zero)
+        for kind in ("killed",) if only_deaths else ("killed", "wounded"):
+            known = figures.get(kind)
+            if known is None:
+                figures[kind] = zero
+            elif us_only and known.us is None:
+                # "two partner fighters hurt, no Americans": the figure's US share is none
+                figures[kind] = Casualties(known.total, 0)
     return CasualtyFigures(figures.get("killed"), figures.get("wounded"))

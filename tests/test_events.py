@@ -153,3 +153,30 @@ def test_an_occasion_beside_an_attack_is_not_the_act() -> None:
         ),
     ):
         assert extract_events(text, published) == []
+
+
+def test_us_shares_the_words_give_without_a_count() -> None:
+    published = datetime(2021, 3, 4, 10, tzinfo=IRAQ)
+    (event,) = _events(
+        "Rockets hit Erbil airport on Monday, killing a contractor working with the coalition - "
+        "not an American - and injuring a US soldier and several others.",
+        published,
+    ).values()
+    assert event.killed == Casualties(1, 0)
+    assert event.wounded == Casualties(None, 1)  # "and several others": no total
+    (event,) = _events(
+        "Drones struck the al-Tanf garrison on Tuesday; two partner fighters were hurt, "
+        "no Americans.",
+        published,
+    ).values()
+    assert event.wounded == Casualties(2, 0)
+    (event,) = _events(
+        "The president said no Americans were harmed when missiles hit Ain al-Asad on Wednesday.",
+        published,
+    ).values()
+    assert (event.killed, event.wounded) == (Casualties(None, 0), Casualties(None, 0))
+    (event,) = _events(
+        "Rockets hit Victory Base on Tuesday; an Iraqi security official said nobody was hurt.",
+        published,
+    ).values()
+    assert (event.killed, event.wounded) == (Casualties(0, 0), Casualties(0, 0))
