@@ -73,7 +73,18 @@ RELATIVE_MONTH_RE = re.compile(r"\b(?P<which>last|this|earlier this)\s+month\b",
 WEEK_RE = re.compile(r"\b(?P<which>earlier this|this|last|past)\s+week\b", re.IGNORECASE)
 # "over the weekend": the latest Saturday and Sunday up to publication.
 WEEKEND_RE = re.compile(
-    r"\b(?:over|at|during|on)\s+the\s+weekend\b|\b(?:this|last)\s+weekend\b", re.IGNORECASE
+    r"\b(?:over|at|during|on)\s+the\s+weekend\b|\b(?:this|last)\s+weekend\b"
+    # "a weekend rocket attack", "the weekend's strike"
+    r"|\b(?:a|the)\s+weekend(?:['’]s\b|(?=\s+(?:[\w-]+\s+){0,2}?(?:attacks?|strikes?|barrages?|"
+    r"salvos?|assaults?)\b))",
+    re.IGNORECASE,
+)
+# "On Christmas Day": a fixed day of the year, in the year that puts it on or before publication.
+HOLIDAYS = {"christmas day": (12, 25), "christmas eve": (12, 24), "boxing day": (12, 26),
+            "new year's day": (1, 1), "new year's eve": (12, 31)}  # fmt: skip
+HOLIDAY_RE = re.compile(
+    r"\b(?P<h>Christmas (?:Day|Eve)|Boxing Day|New Year['’]s (?:Day|Eve))(?!,?\s+(?:19|20)\d\d)",
+    re.IGNORECASE,
 )
 YEAR_SO_FAR_RE = re.compile(r"\bearlier this year\b", re.IGNORECASE)
 WEEKDAY_RE = re.compile(
@@ -90,10 +101,12 @@ TODAY_RE = re.compile(
     r"\b(?:today|(?:shortly |just )?after midnight|this morning|this afternoon|this evening|earlier today|tonight)\b",
     re.IGNORECASE,
 )
+# A capitalised word right before a capitalised "Today" makes it a name ("Iraq Today").
+OUTLET_BEFORE_RE = re.compile(r"\b(?-i:[A-Z])[\w-]*\s+$")
 # Every date pattern below holds one of these words (or a digit).
 DATE_HINT_RE = re.compile(
     r"\d|day|night|week|month|year|ago|earlier|later|after|before|morning|evening|tonight|"
-    r"midnight|" + "|".join(sorted(MONTHS, key=len, reverse=True)),
+    r"midnight|christmas|new year|boxing|" + "|".join(sorted(MONTHS, key=len, reverse=True)),
     re.IGNORECASE,
 )
 # "at about 7:20 p.m.", "just before 11 a.m.": a time of day, the only date some leads give.
@@ -112,6 +125,13 @@ SAME_DAY_RE = re.compile(
     r"\b(?:(?:on |later )?the same (?:day|night|evening|morning)|later that (?:day|night|evening)|"
     r"(?:hours|minutes|moments|a short time|a little|not long|a few (?:minutes|hours)) later|"
     r"shortly afterwards?|soon after(?:wards)?)\b",
+    re.IGNORECASE,
+)
+# "The US military on Wednesday blamed a militia for ...": a date right before the verb of a
+# statement dates the statement.
+SPEECH_AFTER_RE = re.compile(
+    r"\s*,?\s*(?:said|says|announced|blamed|accused|confirmed|denied|condemned|warned|told|"
+    r"reported|released|issued|published|disclosed|revealed)\b",
     re.IGNORECASE,
 )
 SPEECH_DATE_RE = re.compile(
@@ -291,6 +311,13 @@ def find_date(
                 day = _in_story(story_year, month, number, anchor, sentence) or day
             if day:
                 add(m, _day(day, m.group(0)))
+    for m in HOLIDAY_RE.finditer(sentence):
+        day = _year_before(*HOLIDAYS[m.group("h").lower().replace("’", "'")], today)
+        if story_year is not None:
+            month, number = HOLIDAYS[m.group("h").lower().replace("’", "'")]
+            day = _in_story(story_year, month, number, anchor, sentence) or day
+        if day:
+            add(m, _day(day, m.group(0)))
     for m in MONTH_YEAR_RE.finditer(sentence):
         add(m, _month_span(int(m.group("year")), MONTHS[m.group("month").lower()], m.group(0)))
     for m in MONTH_ONLY_RE.finditer(sentence):
@@ -302,6 +329,8 @@ def find_date(
             and not m.group("month")[0].isupper()
         ):
             continue
+        if m.group("lead").lower() == "since" and not re.match(r",?\s+when\b", sentence[m.end() :]):
+            continue  # "operated since October" starts a period; "since December, when" dates
         strictly = m.group("lead").lower() == "last"
         year = _month_before(month, today, strictly)
         if story_year is not None:
@@ -354,6 +383,8 @@ def find_date(
     for m in YESTERDAY_RE.finditer(sentence):
         add(m, _day(today - timedelta(days=1), m.group(0)))
     for m in TODAY_RE.finditer(sentence):
+        if m.group(0)[0].isupper() and OUTLET_BEFORE_RE.search(sentence, 0, m.start()):
+            continue  # "told Anbar Today", "USA Today reported": a name, not a date
         add(m, _day(today, m.group(0)))
     relative: list[DateSpan] = []
     for m in DAYS_AGO_RE.finditer(sentence):
@@ -388,13 +419,20 @@ def find_date(
     if not candidates:
         return None
     # "WASHINGTON, Jan. 5 (Wire) - Rockets hit the base on Saturday": the dateline dates the
-    # report, not the attack, when the sentence gives another date.
+    # report, not the attack (an attack it alone dates is one of the lead's undated ones).
     dateline = DATELINE_RE.match(sentence)
-    if dateline and any(at >= dateline.end() for at, _ in candidates):
+    if dateline:
         candidates = [c for c in candidates if c[0] >= dateline.end()]
+        if not candidates:
+            return None
     # "CENTCOM said on Wednesday that rockets hit the embassy in Sunday's attack": the date of a
     # statement dates the report, not the attack, when the sentence gives another date.
-    spoken = [c for c in candidates if SPEECH_DATE_RE.search(sentence[max(0, c[0] - 40) : c[0]])]
+    spoken = [
+        c
+        for c in candidates
+        if SPEECH_DATE_RE.search(sentence[max(0, c[0] - 40) : c[0]])
+        or SPEECH_AFTER_RE.match(sentence, c[0] + len(c[1].text))
+    ]
     if spoken and len(spoken) < len(candidates):
         candidates = [c for c in candidates if c not in spoken]
     # "Two days earlier, on Saturday": a date the sentence names beats one counted from another.

@@ -59,14 +59,35 @@ SAME_SITE_RE = re.compile(
     re.IGNORECASE,
 )
 # "The camp was also hit in March": a base named by its kind alone is the one just named.
+# "the base near Kirkuk" / "the camp at Bashiqa" names its place: the one just named only if it
+# lies there ("Camp Taji ... the base north of Baghdad"), else a place named anew.
 THE_BASE_RE = re.compile(
     r"\b(?:the|that)\s+(?:(?:air|military|US|American|coalition|diplomatic)\s+)?(?P<noun>base|camp|"
     r"garrison|outpost|airfield|air base|installation|embassy|consulate|compound|mission)\b"
-    # "the base near Kirkuk" / "the camp at Bashiqa" is a place named anew; "the base in Iraq's
-    # Kurdistan Region" or "the outpost near the meeting point of the borders" is not.
-    r"(?!,?\s+(?:(?:at|near|in|outside|of|outside of)|(?:north|south|east|west)(?:-\w+)?\s+of)\s+"
-    r"(?:the\s+)?(?!(?:Iraq|Syria|Jordan|Kuwait|Kurdistan|Anbar|Deir|Hasakah|Nineveh|Saladin)\b)"
-    r"(?-i:[A-Z]))",
+    r"(?:,?\s+(?:(?:at|near|in|outside|of|outside of)|(?:north|south|east|west)(?:-\w+)?\s+of)\s+"
+    r"(?:the\s+)?(?P<place>(?-i:[A-Z])[\w-]+))?",
+    re.IGNORECASE,
+)
+# "the base in Iraq's Kurdistan Region", "the outpost near the meeting point of the borders":
+# places wider than any one site's town, which fit any base there.
+WIDE_PLACE_RE = re.compile(
+    r"(?:Iraq|Syria|Jordan|Kuwait|Kurdistan|Anbar|Deir|Hasakah|Nineveh|Saladin)\b", re.IGNORECASE
+)
+# "a previously unknown outfit calling itself the Muhandis Revenge Brigade": a group the
+# vocabulary cannot know, named by the text.
+SELF_NAMED_RE = re.compile(
+    r"\b(?:group|outfit|faction|militia|organi[sz]ation|movement)\s+(?:calling itself|that calls "
+    r"itself|which calls itself|called|named)\s+(?:the\s+)?(?P<name>(?-i:[A-Z])[\w'’-]*(?:\s+"
+    r"(?:(?:al|el|of|the|in|ahl)[\s-]+)*(?-i:[A-Z])[\w'’-]*){0,5})",
+    re.IGNORECASE,
+)
+# "no US personnel or facilities were targeted", "US forces were not the target": a denial.
+NOT_TARGETED_RE = re.compile(
+    r"\bno\s+(?:U\.?S\.?|American|coalition)\s+(?:[\w-]+\s+){0,3}?(?:facilities|sites|bases|"
+    r"installations|personnel|forces|troops)\s+(?:or\s+(?:[\w-]+\s+)?\w+\s+)?(?:were|was|had been)\s+"
+    r"(?:the\s+)?(?:targeted|targets?)\b"
+    r"|\b(?:U\.?S\.?|American|coalition)\s+(?:forces|facilities|bases|personnel|troops|sites)\s+"
+    r"(?:were|was)\s+not\s+(?:targeted|the\s+targets?)\b",
     re.IGNORECASE,
 )
 # An airport holds bases and compounds; a diplomatic zone holds an embassy: named together
@@ -169,6 +190,11 @@ NOUN_KINDS = {
 BASE_KINDS = ("base", "air_base", "outpost", "airport")
 # How many sentences back a site may be named for "the base" to stand for it.
 THE_BASE_REACH = 2
+# "Five American troops were hurt when a drone hit a base in Syria": a base of theirs.
+US_HURT_RE = re.compile(
+    r"\b(?:U\.?S\.?|American|coalition)\s+(?:troops|personnel|service members|soldiers|forces)\s+"
+    r"(?:were|was|have been|had been)\s+(?:\w+\s+)?(?:hurt|wounded|injured|killed|treated)\b"
+)
 # "rockets struck a military camp at Bashiqa": a place the gazetteer does not hold.
 OTHER_PLACE_RE = re.compile(
     r"\b(?:a|an|another)\s+(?:[\w-]+\s+){0,2}?(?:base|camp|outpost|garrison|airfield|airport|"
@@ -427,10 +453,13 @@ def _types_cached(text: str, vocab: Vocabulary) -> tuple[str, ...]:
 
 
 def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
-    if not vocab.any_perpetrator.search(text):
+    self_named = SELF_NAMED_RE.search(text) if "all" in text or "named" in text else None
+    if not vocab.any_perpetrator.search(text) and self_named is None:
         return None  # the cheap test first: most clauses name no one (no name, no perpetrator)
     name = None
     best = len(text) + 1
+    if self_named is not None:
+        name, best = self_named.group("name"), self_named.start()
     for canonical, pattern in vocab.perpetrators:
         for m in pattern.finditer(text):
             # "troops supporting the coalition against Islamic State": the foe, not the attacker
@@ -743,9 +772,12 @@ def extract_events(
     group: list[_Draft] = []  # the events the last clause named together ("X and Y")
     last_toll: tuple[str, Casualties] | None = None  # the casualty figure the text gave last
     blanket: list[DateSpan | None] = []  # dates of "none of the attacks caused casualties"
+    denied: list[DateSpan] = []  # dates of "no US facilities were targeted"
     pending: list[_Clause] = []  # a headline's figures, before any event is open
     mission_towns: tuple[str, ...] = ()  # towns with a US mission named so far ("BAGHDAD - ")
     us_story = False  # the text has spoken of US forces or bases under attack
+    after_negative = False  # the last sentence was only a US strike, a threat, ...
+    held: list[_Clause] = []  # this sentence's attack clauses that named no site
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
@@ -795,6 +827,7 @@ def extract_events(
                     OTHER_PLACE_RE.search(clause_text)
                     and not US_SITE_RE.search(clause_text)
                     and not US_FORCES_RE.search(clause_text)
+                    and not US_HURT_RE.search(clause_text)
                 ):
                     # "rockets struck a military camp at Bashiqa": another place; "the camp"
                     # after it is that one, and the attack there is none of ours.
@@ -825,9 +858,20 @@ def extract_events(
                     last = None
                     negative_before = True
                     continue
-                if negative_before and not clause.sites and not clause.is_attack:
+                if (
+                    (negative_before or (after_negative and touched is None))
+                    and not clause.sites
+                    and not clause.is_attack
+                ):
                     # "... was killed in the American strikes, while the government said one
-                    # of its soldiers died": the strike's toll goes on.
+                    # of its soldiers died", "US jets struck three facilities. Four fighters
+                    # were killed.": the strike's toll goes on.
+                    continue
+                if NOT_TARGETED_RE.search(clause.text):
+                    # "a White House spokesperson said no US personnel or facilities were
+                    # targeted": whatever the rumours said, no attack on a US site that day.
+                    denied.append(clause.date or narrative or _lead_span(today))
+                    touched = last = None
                     continue
                 if BLANKET_ZERO_RE.search(clause.text) and clause.killed and clause.wounded:
                     blanket.append(clause.date)  # "none of the attacks caused casualties"
@@ -861,6 +905,11 @@ def extract_events(
                         if draft is None:
                             if generic:
                                 continue
+                            lead_date = next((c.date for c in pending if c.date), None)
+                            if clause.date is None and lead_date is not None and not drafts:
+                                # "A drone slammed into a base in Syria on Friday ... The drone
+                                # hit Rumalyn": the lead's unplaced attack, placed.
+                                clause.date = lead_date
                             if clause.date is None and order > LEAD_SENTENCES:
                                 # The story goes on in the same paragraph, or the sentence
                                 # just before gave the date.
@@ -934,6 +983,29 @@ def extract_events(
                         ),
                         None,
                     )
+                    near = touched or last or _main(drafts)
+                    if (
+                        draft is None
+                        and clause.definite
+                        and near is not None
+                        and near.date is not None
+                        and clause.date.precision == "day" != near.date.precision
+                        and near.date.start <= clause.date.start <= near.date.end
+                    ):
+                        draft = near  # "a weekend attack on the embassy" ... "The attack on Sunday"
+                    if (
+                        draft is None
+                        and clause.definite
+                        and clause.perpetrator is not None
+                        and clause.perpetrator.status == "claimed"
+                        and near is not None
+                        and near.date is not None
+                        and 0 <= (clause.date.start - near.date.end).days <= 2
+                    ):
+                        # "The group claimed the strike on Monday": the day of the claim.
+                        near.add(replace(clause, date=None), weak=True)
+                        touched = near
+                        continue
                     if draft is None and clause.us_site_text and not clause.habitual:
                         draft = _Draft(None, clause.us_site_text, clause.date, order, context)
                         drafts.append(draft)
@@ -944,6 +1016,10 @@ def extract_events(
                         # '"We were hit by three drones last night. ..." an official at the
                         # base at Erbil airport said': the place comes in the next sentence.
                         pending.append(clause)
+                    elif not generic:
+                        # "Late on Sunday a drone came in from the west, and struck the base
+                        # at al-Omar": the place comes in a later clause of the sentence.
+                        held.append(clause)
                 elif len(clause.sites) == 1 and clause.has_details and not generic:
                     # "One US service member at Conoco was treated for a minor injury": a detail
                     # of the attack at the site it names.
@@ -972,6 +1048,12 @@ def extract_events(
                         # "Three bases were attacked ... There were no injuries": of them all.
                         blanket.append(narrative)
                     touched = target or touched
+            after_negative = negative_before and touched is None
+            if touched is not None and touched.order == order:
+                for clause in held:  # an event this sentence opened takes its unplaced clauses
+                    if _dates_meet(clause.date, touched.date):
+                        touched.add(clause)
+            held = []
             if pending and len(drafts) == 1:
                 for clause in pending:
                     drafts[0].add(clause, weak=True)
@@ -983,6 +1065,7 @@ def extract_events(
                 group = []
             recent_types.append(sentence_types)
 
+    drafts = [d for d in drafts if not any(_dates_meet(d.date, when) for when in denied)]
     for when in blanket:
         for draft in drafts:
             if draft.killed is None and draft.wounded is None and _dates_meet(draft.date, when):
@@ -1033,16 +1116,24 @@ def _refer_site(
         return []
     noun = the.group("noun").lower()
     kinds = NOUN_KINDS.get(noun, BASE_KINDS)
+    place = the.group("place")
     for said, match in reversed(named):
         if noun in NOUN_KINDS and noun != "compound":
             pass  # a mission is one per article: any distance
         elif order - said > THE_BASE_REACH:
             break
+        if place and not WIDE_PLACE_RE.match(place) and not _lies_in(match.site, place):
+            return []  # "the camp at Bashiqa": another place
         if match.site.kind in kinds:
             return [SiteMatch(match.site, the.group(0), offset + the.start())]
         if noun not in NOUN_KINDS:
             break  # "the base" is the site named last, or none
     return []
+
+
+def _lies_in(site: Site, place: str) -> bool:
+    """Return True if the place is the site's town or province ("north of Baghdad")."""
+    return place.lower() in {(site.town or "").lower(), (site.province or "").lower()}
 
 
 def _split_by_site(sentence: str, sites: list[SiteMatch]) -> list[str]:

@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "a": 1, "an": 1, "another": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
     "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
@@ -32,16 +32,18 @@ _WORD_NUM = (
     r"ten|dozen|single|an|a"
 )
 NUM = rf"(?:\d{{1,4}}|{_WORD_NUM})"
-QUALIFIER = r"(?P<q>at least|more than|over|up to|nearly|almost|about|around|some|roughly|approximately|as many as|fewer than|less than)\s+"
+QUALIFIER = r"(?P<q>at least|not less than|no less than|no fewer than|not fewer than|an estimated|more than|over|up to|nearly|almost|about|around|some|roughly|approximately|as many as|fewer than|less than)\s+"
 MUNITION_RE = re.compile(
-    rf"(?<![\w-])(?:{QUALIFIER})?(?:between\s+)?(?P<n>{NUM})(?:\s*(?:to|or|and|-|–)\s*(?P<n2>{NUM}))?\s+"
+    # "another drone hit the base": one more (not "another three rockets")
+    rf"(?<![\w-])(?:{QUALIFIER})?(?:between\s+)?(?P<n>{NUM}|another(?!\s+{NUM}\b))"
+    rf"(?:\s*(?:to|or|and|-|–)\s*(?P<n2>{NUM}))?\s+"
     # "three of the rockets": part of a salvo, so at least that many.
     r"(?:(?P<of>of\s+(?:the|those|these)\s+)|of\s+(?:its|their)\s+)?"
     # "a day after rockets hit": words of time or place between a count and a weapon break it.
     r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b|days?\b|weeks?\b|"
     r"months?\b|years?\b|hours?\b|minutes?\b|times?\b|after\b|before\b|since\b|later\b|ago\b|"
     r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b|first\b|second\b|third\b|fourth\b|"
-    r"fifth\b|final\b|last\b|further\b)[\w-]+\s+){0,2}?"
+    r"fifth\b|final\b|last\b|further\b|\d)[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
     r"|shells|UAVs?|rounds)\b(?!\s+(?:attacks?|strikes?|fire\b|launchers?|sites?|salvos?|barrages?))",
     re.IGNORECASE,
@@ -76,11 +78,13 @@ US_SHARE_RE = re.compile(
 # "two American troops", "an American civilian contractor", "34 others"
 # Not "a number of citizens" (no count) nor "one of its members" (the attackers' own dead).
 GROUP = (
-    rf"(?<![\w-])(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM})\s+"
+    rf"(?<![\w-])(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM}|another(?!\s+{NUM}\b))\s+"
     r"(?!(?:number|group|handful|few|lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
     r"militants|attackers)['’]?s?)\b)"
     rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}"
-    rf"(?:\s+{PEOPLE})?)"
+    rf"(?:\s+{PEOPLE})?"
+    # "a member of the Iraqi security forces", "one is a member of the US army"
+    rf"(?:\s+of\s+(?:the\s+)?(?:{NATIONALITY}\s+){{1,3}}(?:forces|army|military|police|contingent))?)"
 )
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
 KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
@@ -140,7 +144,9 @@ NOT_US_ASIDE_RE = re.compile(
 # "wounded a US service member and several others": a count with no number after a figure.
 VAGUE_TAIL_RE = re.compile(
     r"\s*,?\s*(?:and|as well as|plus)\s+(?:several|some|many|a number of|a few|dozens of|scores of|"
-    rf"others?|an unknown number of)\b(?:\s+(?:[\w-]+\s+)?{PEOPLE})?",
+    rf"others?|an unknown number of)\b(?:\s+(?:[\w-]+\s+)?{PEOPLE})?"
+    # "four American soldiers and contractor among injured" (a headline): a count left out
+    rf"|\s+(?:and|plus)\s+(?:(?!(?:{NUM}|another)\b)[a-z-]+\s+)?{PEOPLE}(?!\s+(?:of|who|which)\b)",
     re.IGNORECASE,
 )
 # "A number of US personnel are being evaluated for brain injuries": a US toll with no count,
@@ -153,7 +159,7 @@ VAGUE_US_RE = re.compile(
 )
 # "The interpreter, who worked for a US contractor, was killed": one person, named by role.
 SINGLE_RE = re.compile(
-    rf"\b(?:the|an?|one)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})(?:\s*,[^,;]{{1,100}},)?\s+"
+    rf"\b(?:the|an?|one|another)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})(?:\s*,[^,;]{{1,100}},)?\s+"
     r"(?:was|had been|has been)\s+(?:\w+ly\s+)?(?P<verb>killed|wounded|injured|hurt)\b",
     re.IGNORECASE,
 )
@@ -165,7 +171,8 @@ AMONG_RE = re.compile(
     re.IGNORECASE,
 )
 INCLUDING_US_RE = re.compile(
-    rf"\bincluding\s+(?P<n>{NUM})\s+(?:U\.?S\.?|Americans?)\b", re.IGNORECASE
+    rf"\b(?:including|among them|among whom)\s+(?P<n>{NUM})\s+(?:U\.?S\.?|Americans?)\b",
+    re.IGNORECASE,
 )
 # "no Americans were harmed", "two partner fighters hurt, no Americans"
 NO_AMERICANS = r"\bno (?:Americans|(?:U\.?S\.?|American) (?:citizens|nationals))\b(?: (?:were|was) (?:\w+ly )?(?:hurt|harmed|injured|killed|wounded))?"
@@ -193,7 +200,7 @@ SHARE_RE = re.compile(
     re.IGNORECASE,
 )
 NOT_US_RE = re.compile(
-    r"\b(?:not|none of them) (?:an? )?(?:American|U\.?S\.? (?:citizen|national|service member))",
+    r"\b(?:not|none of them) (?:of )?(?:an? )?(?:American|U\.?S\.? (?:citizen|national|service member))",
     re.IGNORECASE,
 )
 US_ZERO_RE = re.compile(
@@ -251,7 +258,7 @@ def _bounds(qualifier: str | None, n: int, n2: int | None) -> tuple[int | None, 
         return (min(n, n2), max(n, n2))
     if q in ("more than", "over"):
         return (n + 1, None)
-    if q == "at least":
+    if q in ("at least", "not less than", "no less than", "no fewer than", "not fewer than"):
         return (n, None)
     if q in ("up to", "as many as"):
         return (None, n)

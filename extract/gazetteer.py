@@ -17,6 +17,12 @@ from extract.model import Presence, Site
 __all__ = ["Gazetteer", "SiteMatch", "default_gazetteer", "distance_km", "parse_gazetteer"]
 
 REQUIRED_KEYS = ("id", "name", "kind", "country", "lat", "lon", "us_presence", "source")
+# "the attack of 15 February on Erbil", "the barrage last week on Erbil": a date between.
+ATTACK_DATE = (
+    r"(?:\s+(?:of|on|last|late|early)(?:\s+(?:\d{1,2}(?:st|nd|rd|th)?|January|February|March|"
+    r"April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|"
+    r"Thursday|Friday|Saturday|Sunday|week|month|night|\d{4}),?){1,3})?"
+)
 # Words that make a town name stand for the base there: "a base near Kirkuk".
 BASE_NEAR_TOWN = r"(?:base|air\s?base|airfield|airport|garrison|outpost|camp|facility)"
 BASE_KINDS = frozenset({"base", "air_base", "airport", "outpost"})
@@ -118,7 +124,9 @@ class Gazetteer:
                 r"(?:"
                 + BASE_NEAR_TOWN
                 + r"\s+(?:\w+\s+){0,3}?(?:in|near|outside|at)|(?:fired|launched|aimed)\s+(?:at|on|"
-                r"toward|towards)|(?:attacks?|barrage|salvo|strike)\s+(?:on|against|in)|(?:hit|struck|"
+                r"toward|towards)|(?:attacks?|barrage|salvo|strike)"
+                + ATTACK_DATE
+                + r"\s+(?:on|against|in)|(?:hit|struck|"
                 r"targeted|targeting)\s+(?:the\s+(?:northern\s+|Kurdish\s+)?city\s+of\s+)?"
                 # "17 of them on Ain al-Asad ... and five on Erbil": a count that fell on a town
                 r"|\b(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"

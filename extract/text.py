@@ -56,7 +56,13 @@ ABBREVIATIONS = frozenset(
 )
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 # Clauses split where a comma or semicolon starts a new main clause.
-CLAUSE_RE = re.compile(r";\s+|,\s+(?=(?:and|but|while|whereas|whilst)\s)")
+# "The drone attack came days after rockets hit Al Asad": the attack after "came ... after" is
+# another one, with its own weapon.
+CLAUSE_RE = re.compile(
+    r";\s+|,\s+(?=(?:and|but|while|whereas|whilst)\s)"
+    r"|(?:(?<=\bcame)|(?<=\bcomes)|(?<=\boccurred)|(?<=\bhappened))\s+(?=(?:just\s+|only\s+|barely\s+)?"
+    r"(?:\w+\s+)?(?:days?|hours?|weeks?|months?)\s+(?:after|before)\b)"
+)
 WHITESPACE_RE = re.compile(r"[ \t\u00a0]+")
 # Words that start a sentence, not a time zone or place ("7 p.m. Baghdad time").
 SENTENCE_START_RE = re.compile(

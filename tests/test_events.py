@@ -180,3 +180,175 @@ def test_us_shares_the_words_give_without_a_count() -> None:
         published,
     ).values()
     assert (event.killed, event.wounded) == (Casualties(0, 0), Casualties(0, 0))
+
+
+def test_the_base_named_by_where_it_lies_is_the_one_named_before() -> None:
+    published = datetime(2021, 6, 1, 9, tzinfo=IRAQ)
+    text = (
+        "Analysts point to Camp Taji.\n\n"
+        "The comparison most often drawn is with Camp Taji. On 14 March 2020, some 30 rockets "
+        "hit the base north of Baghdad, wounding several coalition troops."
+    )
+    (event,) = _events(text, published).values()
+    assert (event.site.id, event.date_start) == ("camp-taji", date(2020, 3, 14))
+    # "the camp at Bashiqa" is a place named anew: not the base named before it.
+    text = (
+        "Ain al-Asad was quiet on Monday. On Tuesday, two rockets hit the camp at Bashiqa, "
+        "officials said."
+    )
+    assert _events(text, published) == {}
+
+
+def test_a_town_after_the_date_of_an_attack_is_its_target() -> None:
+    text = (
+        "The reprisal followed the attack of 3 May on Erbil, where six rockets were fired at "
+        "the coalition compound beside the city's airport."
+    )
+    (event,) = _events(text, datetime(2021, 6, 1, 9, tzinfo=IRAQ)).values()
+    assert (event.site.id, event.date_start, event.recent) == (
+        "erbil-air-base",
+        date(2021, 5, 3),
+        False,
+    )
+    assert event.munitions == Munitions(6, 6)
+
+
+def test_a_wire_dateline_dates_the_report_not_the_attack() -> None:
+    text = (
+        "BAGHDAD, June 9 (Wire) - Rockets slammed into Balad air base, officials said.\n\n"
+        "The coalition said an estimated 12 Katyusha rockets struck the base on Monday night."
+    )
+    (event,) = _events(text, datetime(2020, 6, 9, 0, 40, tzinfo=IRAQ)).values()
+    assert event.date_start == date(2020, 6, 8)  # Monday, not the dateline's Tuesday
+    assert event.munitions == Munitions(12, 12)  # not "an" of "an estimated"
+
+
+def test_counts_with_not_less_than_and_another() -> None:
+    published = datetime(2020, 10, 2, 9, tzinfo=IRAQ)
+    (event,) = _events(
+        "Not less than seven rockets fell inside Victory Base on Thursday.", published
+    ).values()
+    assert event.munitions == Munitions(7, None)
+    (event,) = _events(
+        "On Thursday another drone hit Ain al-Asad and damaged a hangar.", published
+    ).values()
+    assert event.munitions == Munitions(1, 1)
+
+
+def test_a_member_of_foreign_forces_is_not_american() -> None:
+    text = (
+        "Rockets hit the US embassy in Baghdad on Sunday, wounding a member of the Iraqi "
+        "security forces."
+    )
+    (event,) = _events(text, datetime(2020, 12, 21, 9, tzinfo=IRAQ)).values()
+    assert event.wounded == Casualties(1, 0)
+
+
+def test_a_group_the_vocabulary_does_not_know_is_named_by_the_text() -> None:
+    text = (
+        "Three rockets hit Ain al-Asad on Monday. A faction calling itself the Ashab al-Kahf "
+        "Brigade said it fired them."
+    )
+    (event,) = _events(text, datetime(2021, 2, 2, 9, tzinfo=IRAQ)).values()
+    assert (event.perpetrator.name, event.perpetrator.status) == (
+        "Ashab al-Kahf Brigade",
+        "claimed",
+    )
+
+
+def test_the_toll_after_a_us_strike_is_the_strike_s() -> None:
+    text = (
+        "Two rockets hit Erbil air base on Monday, causing no casualties.\n\n"
+        "US jets later struck two militia depots near al-Qaim. Seven fighters were killed."
+    )
+    (event,) = _events(text, datetime(2021, 7, 7, 9, tzinfo=IRAQ)).values()
+    assert event.killed == Casualties(0, 0)
+
+
+def test_a_weekend_attack_takes_the_day_the_text_gives_later() -> None:
+    text = (
+        "WASHINGTON - The Pentagon on Thursday blamed a militia for a weekend drone attack on "
+        "al-Tanf.\n\n"
+        "The attack on Saturday damaged a warehouse, officials said."
+    )
+    (event,) = _events(
+        text, datetime(2021, 10, 21, 9, tzinfo=timezone(timedelta(hours=-4)))
+    ).values()
+    assert (event.date_start, event.date_precision) == (date(2021, 10, 16), "day")
+
+
+def test_a_holiday_is_a_day() -> None:
+    text = "On New Year's Day, two drones struck Ain al-Asad, officials said."
+    (event,) = _events(text, datetime(2022, 1, 20, 9, tzinfo=IRAQ)).values()
+    assert event.date_start == date(2022, 1, 1)
+
+
+def test_an_outlet_called_today_is_no_date() -> None:
+    text = (
+        "Rockets hit Ain al-Asad on Monday.\n\n"
+        "A source told Anbar Today that the rockets were launched towards the base from a "
+        "field nearby."
+    )
+    (event,) = _events(text, datetime(2024, 8, 8, 9, tzinfo=IRAQ)).values()
+    assert event.date_start == date(2024, 8, 5)
+
+
+def test_a_headline_that_leaves_a_count_out_gives_no_total() -> None:
+    text = (
+        "Three American soldiers and contractor hurt in Ain al-Asad attack\n\n"
+        "Rockets hit Ain al-Asad on Monday evening, officials said."
+    )
+    (event,) = _events(text, datetime(2024, 8, 6, 9, tzinfo=IRAQ)).values()
+    assert event.wounded == Casualties(None, 3)
+
+
+def test_the_clauses_before_the_site_in_a_sentence_are_its_attack() -> None:
+    text = (
+        "The factions struck back.\n\n"
+        "Early on Sunday, two drones flew in from the desert to the west, and struck a "
+        "warehouse inside the base at the Conoco gas field."
+    )
+    (event,) = _events(text, datetime(2024, 2, 6, 9, tzinfo=IRAQ)).values()
+    assert (event.site.id, event.munitions) == ("mss-conoco", Munitions(2, 2))
+
+
+def test_a_lead_s_unplaced_attack_is_placed_by_the_next_paragraph() -> None:
+    text = (
+        "Five US troops hurt in Syria drone strike\n\n"
+        "WASHINGTON - Five American troops were hurt when a drone hit a base in eastern Syria "
+        "on Friday, the Pentagon said Monday.\n\n"
+        "The drone struck Rumalyn Landing Zone, which hosts US forces."
+    )
+    (event,) = _events(
+        text, datetime(2024, 8, 12, 12, tzinfo=timezone(timedelta(hours=-4)))
+    ).values()
+    assert (event.site.id, event.date_start) == ("rumalyn", date(2024, 8, 9))
+    assert event.wounded == Casualties(5, 5)
+
+
+def test_an_attack_something_came_days_after_keeps_its_own_weapon() -> None:
+    text = "The drone attack came two days after rockets hit Erbil air base on 3 May."
+    (event,) = _events(text, datetime(2021, 5, 20, 9, tzinfo=IRAQ)).values()
+    assert (event.site.id, event.attack_type) == ("erbil-air-base", "rocket")
+
+
+def test_a_denial_that_us_sites_were_targeted_drops_the_rumour() -> None:
+    text = (
+        "Missiles struck homes in Erbil late on Monday, killing four civilians.\n\n"
+        "Early reports said the US consulate was the target. But US officials said no US "
+        "personnel or facilities were targeted."
+    )
+    assert _events(text, datetime(2024, 1, 16, 9, tzinfo=IRAQ)) == {}
+
+
+def test_since_a_month_starts_a_period_and_a_claim_s_day_is_not_the_attack_s() -> None:
+    text = (
+        "Late on Sunday a drone hit the al-Omar oil field base, officials said. The Islamic "
+        "Resistance in Iraq, active since October, claimed the strike on Monday."
+    )
+    (event,) = _events(text, datetime(2024, 2, 6, 9, tzinfo=IRAQ)).values()
+    assert event.date_start == date(2024, 2, 4)
+    assert (event.perpetrator.name, event.perpetrator.status) == (
+        "Islamic Resistance in Iraq",
+        "claimed",
+    )
