@@ -81,6 +81,12 @@ SELF_NAMED_RE = re.compile(
     r"(?:(?:al|el|of|the|in|ahl)[\s-]+)*(?-i:[A-Z])[\w'’-]*){0,5})",
     re.IGNORECASE,
 )
+# "his death was not caused by an attack"
+NOT_CAUSED_RE = re.compile(
+    r"\b(?:death|died|deaths)\b[^.;]{0,30}?\b(?:was|were)\s+not\s+(?:caused\s+by|the\s+result\s+of|"
+    r"due\s+to|related\s+to|linked\s+to)\s+(?:an?|the|any)\s+(?:attack|strike|rocket|drone|hostile)",
+    re.IGNORECASE,
+)
 # "no US personnel or facilities were targeted", "US forces were not the target": a denial.
 NOT_TARGETED_RE = re.compile(
     r"\bno\s+(?:U\.?S\.?|American|coalition)\s+(?:[\w-]+\s+){0,3}?(?:facilities|sites|bases|"
@@ -355,6 +361,7 @@ class _Draft:
     last_kind: str | None = None  # the casualty figure the text gave last: killed or wounded
     by_town: bool = False  # the site is only the town's base ("missiles fired at Erbil")
     vague: set[str] = field(default_factory=set)  # figures with a US toll the text won't count
+    killed_before: Casualties | None = None  # the death toll before the last clause gave one
 
     def add(self, clause: _Clause, weak: bool = False) -> None:
         """Add what the clause says; a ``weak`` clause (no site of its own) adds weapon types
@@ -368,6 +375,8 @@ class _Draft:
             self.munitions = clause.munitions
         if clause.outcome and (self.outcome is None or self.outcome == "impact"):
             self.outcome = clause.outcome if self.outcome is None else self.outcome
+        if clause.killed is not None:
+            self.killed_before = self.killed
         self.killed = _merge_casualties(self.killed, clause.killed)
         self.wounded = _merge_casualties(self.wounded, clause.wounded)
         if clause.wounded and clause.wounded.total:
@@ -866,6 +875,12 @@ def extract_events(
                     # "... was killed in the American strikes, while the government said one
                     # of its soldiers died", "US jets struck three facilities. Four fighters
                     # were killed.": the strike's toll goes on.
+                    continue
+                if NOT_CAUSED_RE.search(clause.text) and (touched or last) is not None:
+                    # "A contractor died of a cardiac episode ... his death was not caused by an
+                    # attack": the death is not the attack's toll.
+                    target = touched or last
+                    target.killed = target.killed_before
                     continue
                 if NOT_TARGETED_RE.search(clause.text):
                     # "a White House spokesperson said no US personnel or facilities were

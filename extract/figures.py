@@ -51,6 +51,7 @@ MUNITION_RE = re.compile(
 PEOPLE = (
     r"(?:soldiers?|troops?|service ?members?|servicemen|servicemembers?|personnel|contractors?|"
     r"civilians?|people|persons?|members?|guards?|marines?|sailors?|airmen|fighters?|staff(?:ers)?|"
+    r"service ?wom[ae]n|servicewom[ae]n|"
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
     r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis?|"
     r"filipinos?|syrians?|kurds?|americans?|reservists?|interpreters?|linguists?|commandos?|women|men|"
@@ -163,6 +164,18 @@ SINGLE_RE = re.compile(
     r"(?:was|had been|has been)\s+(?:\w+ly\s+)?(?P<verb>killed|wounded|injured|hurt)\b",
     re.IGNORECASE,
 )
+# "killed Nawres Hamid, an Iraqi-born American working as an interpreter": one person, named.
+NAMED_RE = re.compile(
+    r"\b(?P<verb>killed|killing|wounded|wounding|injured|injuring)\s+(?-i:[A-Z][a-z]+(?:\s+"
+    r"(?:al-|bin\s+)?[A-Z][a-z'-]+){1,2}),\s+(?:an?|the|one)\s+(?P<who>[^,;.()]{0,60})",
+    re.IGNORECASE,
+)
+# "an American contractor suffered a cardiac episode while sheltering and died": one death.
+DIED_RE = re.compile(
+    rf"\b(?:an?|one|another)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})\s+(?P<mid>[^.;]{{0,120}}?)"
+    r"\b(?:and\s+|then\s+|later\s+)?died\b",
+    re.IGNORECASE,
+)
 # "three US troops among five wounded"
 AMONG_RE = re.compile(
     rf"(?<![\w-])(?P<us>{NUM})\s+(?:U\.?S\.?|American)\s+(?:\w+\s+)?{PEOPLE}\s+(?:were\s+)?among\s+"
@@ -175,10 +188,14 @@ INCLUDING_US_RE = re.compile(
     re.IGNORECASE,
 )
 # "no Americans were harmed", "two partner fighters hurt, no Americans"
-NO_AMERICANS = r"\bno (?:Americans|(?:U\.?S\.?|American) (?:citizens|nationals))\b(?: (?:were|was) (?:\w+ly )?(?:hurt|harmed|injured|killed|wounded))?"
+NO_AMERICANS = (
+    r"\bno (?:Americans|(?:U\.?S\.?|American) (?:citizens|nationals))\b(?: (?:were|was) (?:\w+ly )?"
+    r"(?:hurt|harmed|injured|killed|wounded)(?: or (?:hurt|harmed|injured|killed|wounded))?)?"
+)
 ZERO_RE = re.compile(
     r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:casualties|injuries|deaths|fatalities)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
-    r"|\bnobody (?:was )?(?:hurt|injured|killed)"
+    r"|\b(?:nobody|no one) (?:was )?(?:hurt|injured|killed|wounded)"
+    r"|\b(?:did not|didn't)[\s,]+(?:[^.;]{0,40}?[\s,])?(?:kill|injure|hurt|wound|harm)\s+(?:anyone|anybody)\b"
     r"|\bwithout (?:causing )?(?:any )?(?:(?:human|material|human or material) )?(?:casualties|injuries|losses|loss of life)"
     r"|\bno (?:human )?(?:losses|loss of life)"
     r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injuries)"
@@ -411,6 +428,14 @@ def find_casualties(clause: str) -> CasualtyFigures:
         if not re.search(r"s$", m.group("who")) or re.search(r"(?:ss|us)$", m.group("who")):
             us = 1 if US_RE.search(m.group("who")) else None
             record(_kind(m.group("verb")), 1, us, m.span())
+    for m in NAMED_RE.finditer(clause):
+        if re.search(PEOPLE + r"|\b(?:American|U\.?S\.?)\b", m.group("who"), re.IGNORECASE):
+            us = 1 if US_RE.search(m.group("who")) else None
+            record(_kind(m.group("verb")), 1, us, m.span())
+    for m in DIED_RE.finditer(clause):
+        if not GROUP_RE.search(m.group("mid")):
+            us = 1 if US_RE.search(m.group("who")) else None
+            record("killed", 1, us, m.span())
     for m in BARE_COUNT_RE.finditer(clause):
         n = parse_number(m.group("n"))
         if n and not (m.group("n").isdigit() and len(m.group("n")) == 4):

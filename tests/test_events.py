@@ -352,3 +352,34 @@ def test_since_a_month_starts_a_period_and_a_claim_s_day_is_not_the_attack_s() -
         "Islamic Resistance in Iraq",
         "claimed",
     )
+
+
+def test_deaths_of_one_named_or_described_person() -> None:
+    published = datetime(2020, 1, 2, 9, tzinfo=IRAQ)
+    text = (
+        "On 27 December, rockets hit the K-1 base outside Kirkuk. They killed Ali Jasim, a "
+        "naturalised American working as a linguist, and wounded two US service members."
+    )
+    (event,) = _events(text, published).values()
+    assert (event.killed, event.wounded) == (Casualties(1, 1), Casualties(2, 2))
+    text = (
+        "Rockets hit Ain al-Asad on Tuesday. Nobody was wounded, but an American contractor "
+        "collapsed while sheltering in a bunker and died hours later."
+    )
+    (event,) = _events(text, published).values()
+    assert (event.killed, event.wounded) == (Casualties(1, 1), Casualties(0, 0))
+    text = (
+        "Drones were shot down near Ain al-Asad on Tuesday. A US contractor at the base died of a "
+        "heart attack during the alert. Officials said his death was not caused by an attack."
+    )
+    (event,) = _events(text, published).values()
+    assert event.killed == Casualties(None, None)
+
+
+def test_no_one_killed_or_hurt_says_both() -> None:
+    text = "Rockets hit the US embassy in Baghdad on Sunday. No Americans were killed or hurt."
+    (event,) = _events(text, datetime(2020, 12, 22, 9, tzinfo=IRAQ)).values()
+    assert (event.killed, event.wounded) == (Casualties(None, 0), Casualties(None, 0))
+    text = "The drone that hit Erbil air base on Sunday did not, by luck, kill anyone."
+    (event,) = _events(text, datetime(2021, 5, 12, 9, tzinfo=IRAQ)).values()
+    assert event.killed == Casualties(0, 0)
