@@ -87,6 +87,12 @@ NOT_CAUSED_RE = re.compile(
     r"due\s+to|related\s+to|linked\s+to)\s+(?:an?|the|any)\s+(?:attack|strike|rocket|drone|hostile)",
     re.IGNORECASE,
 )
+ORDINAL_ATTACK_RE = re.compile(
+    r"\b(?:the|a)\s+(?:first|second|third|fourth|latest|other|last|next|final|earlier|later)"
+    r"(?:\s+(?:attack|strike|one|incident|wave|salvo))?\s+(?:came|occurred|happened|took place|"
+    r"was reported|landed|fell)\b",
+    re.IGNORECASE,
+)
 # "no US personnel or facilities were targeted", "US forces were not the target": a denial.
 NOT_TARGETED_RE = re.compile(
     r"\bno\s+(?:U\.?S\.?|American|coalition)\s+(?:[\w-]+\s+){0,3}?(?:facilities|sites|bases|"
@@ -674,7 +680,9 @@ def _read_clause(
         is_attack=bool(types)
         or bool(vocab.attack.search(text))
         # "The deadliest, on January 28, killed three US soldiers at Tower 22"
-        or bool(sites and _hurt(figures) and HURT_RE.search(text)),
+        or bool(sites and _hurt(figures) and HURT_RE.search(text))
+        # "The first came early in the day at Ain al-Asad": one of the attacks just told of
+        or bool(sites and ORDINAL_ATTACK_RE.search(text)),
         negative=negative,
         habitual=bool(vocab.habitual.search(ASIDE_RE.sub(" ", sentence))),
         munitions=find_munitions(text),

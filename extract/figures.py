@@ -70,6 +70,13 @@ FOREIGN_RE = re.compile(
     re.IGNORECASE,
 )
 US_RE = re.compile(r"(?<!non-)\b(?:U\.?S\.?|American|Americans)\b")
+# "34 service members were injured", "three Army Reserve soldiers": words only the US military
+# uses of its own people, with no other nationality before them.
+US_WORD_RE = re.compile(
+    r"(?:(?:Army\s+)?Reserve\s+|(?:more\s+)?)?(?:service ?members?|servicemembers?|servicemen|"
+    r"service ?wom[ae]n|(?:Army\s+)?reservists?|Marines|Army\s+Reserve\s+soldiers?)",
+    re.IGNORECASE,
+)
 # "killed three coalition members - two Americans and a Briton": the US share in an aside.
 US_SHARE_RE = re.compile(
     rf"\s*(?:,\s*including|\s[-–—]|\(|:)\s*(?:including\s+)?(?P<n>{NUM})\s+(?:of them\s+)?"
@@ -174,6 +181,11 @@ NAMED_RE = re.compile(
 DIED_RE = re.compile(
     rf"\b(?:an?|one|another)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})\s+(?P<mid>[^.;]{{0,120}}?)"
     r"\b(?:and\s+|then\s+|later\s+)?died\b",
+    re.IGNORECASE,
+)
+PRIOR_US_RE = re.compile(
+    rf"(?:\b(?:U\.?S\.?|American)\s+(?:[\w-]+\s+)?{PEOPLE}|\bservice ?members)\s+(?:were|had been|"
+    rf"have been)\s+(?:\w+\s+)?(?:{KILL}|{WOUND})\s+(?:and|while)\s+$",
     re.IGNORECASE,
 )
 # "three US troops among five wounded"
@@ -324,7 +336,7 @@ def _count_groups(text: str) -> tuple[int, int | None]:
             continue
         n = _at_least(n, group.group("q"))
         total += n
-        if US_RE.search(group.group("who")):
+        if US_RE.search(group.group("who")) or US_WORD_RE.fullmatch(group.group("who")):
             us += n
             any_us = True
         elif re.search(r"\bnon-(?:U\.?S\.?|American)", group.group("who"), re.IGNORECASE):
@@ -439,7 +451,9 @@ def find_casualties(clause: str) -> CasualtyFigures:
     for m in BARE_COUNT_RE.finditer(clause):
         n = parse_number(m.group("n"))
         if n and not (m.group("n").isdigit() and len(m.group("n")) == 4):
-            record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
+            # "Three American service members were killed and 25 were injured": the same people
+            us = n if PRIOR_US_RE.search(clause, 0, m.start()) else None
+            record(_kind(m.group("verb")), _at_least(n, m.group("q")), us, m.span())
 
     if ZERO_RE.search(clause):
         # "no injuries among our service members" is the US share only, unless the clause

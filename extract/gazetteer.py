@@ -45,6 +45,42 @@ class SiteMatch:
     via_town: bool = False
 
 
+# "a base in northeast Jordan": the one US-hosting base lying far out that way from the middle of
+# the country (approximate geographic centres).
+COUNTRY_CENTRES = {
+    "IQ": (33.2, 43.7), "SY": (35.0, 38.5), "JO": (31.3, 36.5), "KW": (29.3, 47.6),
+    "SA": (24.0, 45.0), "AE": (24.0, 54.0), "QA": (25.3, 51.2), "BH": (26.0, 50.55),
+}  # fmt: skip
+COUNTRY_NAMES = {
+    "iraq": "IQ", "syria": "SY", "jordan": "JO", "kuwait": "KW", "saudi arabia": "SA",
+    "the uae": "AE", "the united arab emirates": "AE", "qatar": "QA", "bahrain": "BH",
+}  # fmt: skip
+DIRECTIONS = {
+    "north": (1.0, 0.0), "south": (-1.0, 0.0), "east": (0.0, 1.0), "west": (0.0, -1.0),
+    "northeast": (0.7071, 0.7071), "northwest": (0.7071, -0.7071),
+    "southeast": (-0.7071, 0.7071), "southwest": (-0.7071, -0.7071),
+}  # fmt: skip
+REGION_RE = re.compile(
+    r"\b(?:a|an|one)\s+(?:[\w-]+\s+){0,3}?(?:base|outpost|garrison|installation|position|camp|"
+    r"airfield|air base)\s+(?:(?:used|housing|hosting)\s+(?:by\s+)?(?:US|U\.S\.|American|coalition)\s+"
+    r"(?:troops|forces)\s+)?in\s+(?:the\s+)?(?:far\s+)?(?P<dir>north|south|east|west|north-?east|"
+    r"north-?west|south-?east|south-?west)(?:ern)?\s+(?P<country>"
+    + "|".join(sorted(COUNTRY_NAMES, key=len, reverse=True))
+    + r")\b",
+    re.IGNORECASE,
+)
+# The site must lie this much further that way than any other candidate, and this far out.
+REGION_MARGIN_KM = 100.0
+REGION_MIN_KM = 150.0
+
+
+def _toward(site: Site, centre: tuple[float, float], way: tuple[float, float]) -> float:
+    """Return how far (km) the site lies from the centre in the direction ``way``."""
+    north = (site.lat - centre[0]) * 111.0
+    east = (site.lon - centre[1]) * 111.0 * cos(radians(centre[0]))
+    return north * way[0] + east * way[1]
+
+
 def distance_km(a: Site, b: Site) -> float:
     """Return the great-circle distance between two sites in kilometres."""
     lat1, lon1, lat2, lon2 = map(radians, (a.lat, a.lon, b.lat, b.lon))
@@ -102,6 +138,19 @@ class Gazetteer:
             if site.town and site.kind in BASE_KINDS:
                 towns.setdefault(site.town.lower(), []).append(site)
         self._towns = towns
+        provinces: dict[str, list[Site]] = {}
+        for site in sites:
+            if site.province and site.kind in BASE_KINDS:
+                provinces.setdefault(site.province.lower(), []).append(site)
+        self._provinces = provinces
+        # "nobody had claimed the Anbar attack": the one base of that province then.
+        self._province_pattern = re.compile(
+            # not "before the Kirkuk attack", a time named by another attack
+            r"(?<!before )(?<!after )(?<!since )(?<!until )(?<!like )\bthe\s+(?P<town>"
+            + "|".join(re.escape(p) for p in sorted(provinces, key=len, reverse=True))
+            + r")\s+(?:attack|strike|barrage|assault|incident)\b",
+            re.IGNORECASE,
+        )
         missions: dict[tuple[str, str], list[Site]] = {}
         for site in sites:
             if site.town and site.kind in ("embassy", "consulate"):
@@ -160,6 +209,31 @@ class Gazetteer:
         """Return the site whose id, name or alias is exactly ``name`` (any case), or None."""
         return self.sites.get(name) or self._lookup.get(_name_key(name))
 
+    def _region_site(self, m: re.Match[str], on: date) -> Site | None:
+        """Return the one base far out in the named part of the country, hosting US personnel
+        in the 60 days up to ``on``, or None."""
+        from datetime import timedelta
+
+        country = COUNTRY_NAMES[m.group("country").lower()]
+        way = DIRECTIONS[m.group("dir").lower().replace("-", "")]
+        centre = COUNTRY_CENTRES[country]
+        ranked = sorted(
+            (
+                (_toward(site, centre, way), site)
+                for site in self.sites.values()
+                if site.country == country
+                and site.kind in BASE_KINDS
+                and site.hosted_us(on - timedelta(days=60), on)
+            ),
+            key=lambda item: item[0],
+            reverse=True,
+        )
+        if not ranked or ranked[0][0] < REGION_MIN_KM:
+            return None
+        if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < REGION_MARGIN_KM:
+            return None
+        return ranked[0][1]
+
     def mission_towns(self, sentence: str, on: date | None = None) -> list[str]:
         """Return the towns the sentence names ("BAGHDAD - ...") that had a US mission open
         on ``on`` (Damascus, closed in 2012, is no such town in 2022)."""
@@ -212,6 +286,22 @@ class Gazetteer:
                 if site.id not in seen:
                     seen.add(site.id)
                     found.append(SiteMatch(site, m.group("town"), m.start("town"), via_town=True))
+        for m in REGION_RE.finditer(sentence) if on is not None else ():
+            site = self._region_site(m, on)
+            if site is not None and site.id not in seen:
+                seen.add(site.id)
+                found.append(SiteMatch(site, m.group(0), m.start(), True))
+        for m in self._province_pattern.finditer(sentence) if on is not None else ():
+            from datetime import timedelta
+
+            candidates = [
+                c
+                for c in self._provinces[m.group("town").lower()]
+                if c.hosted_us(on - timedelta(days=60), on)
+            ]
+            if len(candidates) == 1 and candidates[0].id not in seen:
+                seen.add(candidates[0].id)
+                found.append(SiteMatch(candidates[0], m.group("town"), m.start("town"), True))
         if self._mission_towns:
             for m in MISSION_RE.finditer(sentence):
                 # "Missiles fired at Erbil ... the US consulate was the target": the mission,

@@ -383,3 +383,40 @@ def test_no_one_killed_or_hurt_says_both() -> None:
     text = "The drone that hit Erbil air base on Sunday did not, by luck, kill anyone."
     (event,) = _events(text, datetime(2021, 5, 12, 9, tzinfo=IRAQ)).values()
     assert event.killed == Casualties(0, 0)
+
+
+def test_the_first_of_the_attacks_told_of_at_a_named_site() -> None:
+    text = (
+        "Drones target two bases in Iraq\n\n"
+        "BAGHDAD - Two bases hosting US troops were targeted by drones in separate attacks on "
+        "Thursday, officials said.\n\n"
+        "The first came before dawn at Ain al-Asad air base. US forces downed three drones "
+        "there. Nobody had claimed the Anbar attack by the evening."
+    )
+    (event,) = _events(text, datetime(2023, 10, 27, 20, tzinfo=IRAQ)).values()
+    assert (event.site.id, event.date_start, event.munitions) == (
+        "ain-al-asad",
+        date(2023, 10, 26),
+        Munitions(3, 3),
+    )
+
+
+def test_a_base_named_only_by_the_part_of_the_country_it_lies_in() -> None:
+    published = datetime(2024, 2, 1, 9, tzinfo=IRAQ)
+    text = "A drone struck a small outpost in far north-east Jordan on Monday, wounding 12 troops."
+    (event,) = _events(text, published).values()
+    assert event.site.id == "tower-22"
+    # Northern Iraq held two bases with US troops then (Erbil, Harir): no one of them is meant.
+    text = "A drone struck a base in northern Iraq on Monday, wounding two troops."
+    events = extract_events(text, datetime(2023, 10, 10, 9, tzinfo=IRAQ))
+    assert all(e.site is None for e in events)
+
+
+def test_the_us_military_s_own_words_for_its_people_are_us() -> None:
+    text = (
+        "Drones hit al-Tanf on Sunday. Two service members were killed and 14 were injured, "
+        "and three reservists were treated for concussions."
+    )
+    (event,) = _events(text, datetime(2024, 1, 30, 9, tzinfo=IRAQ)).values()
+    assert event.killed == Casualties(2, 2)
+    assert event.wounded == Casualties(14, 14)
