@@ -232,7 +232,11 @@ SEGMENT_RE = re.compile(
     r"|,?\s+(?=(?:after|since|following|days after|hours after|weeks after|in response to|"
     r"in retaliation for|in revenge for|as revenge for)\s)"
     # "the first wave of retaliation for | the drone attack that killed three soldiers"
-    r"|\b(?:retaliation|revenge|response|answer|reply) (?:for|to) (?P<cut>)",
+    r"|\b(?:retaliation|revenge|response|answer|reply) (?:for|to) (?P<cut>)"
+    # "Rockets on Green Village | and drones on al-Tanf": each site its own weapon
+    r"|,?\s+(?:and|while|as)\s+(?=(?:(?:an?|one|two|three|four|five|six|\d+)\s+)?(?:[\w-]+\s+)?"
+    r"(?:rockets?|drones?|missiles?|mortars?|mortar rounds)\s+(?:(?:were|was)\s+)?(?:on|at|against|"
+    r"hit|struck|targeted|fell|landed|fired)\b)",
     re.IGNORECASE,
 )
 # "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
@@ -864,6 +868,7 @@ def extract_events(
                 last_toll = _share_toll(clause, last_toll)
                 if clause.date is None and SAME_DAY_RE.search(clause_text):
                     clause.date = narrative  # "two drone attacks took place the same day"
+                carried = clause.date is None and carried_date is not None
                 if clause.date is None:
                     clause.date = carried_date
                 carried_date = clause.date
@@ -972,6 +977,7 @@ def extract_events(
                 elif (
                     clause.is_attack
                     and clause.date is not None
+                    and not carried  # the sentence's own date, not its earlier clause's
                     and not generic
                     and any(d.date is None for d in drafts)
                 ):

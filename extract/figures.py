@@ -45,7 +45,7 @@ MUNITION_RE = re.compile(
     r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b|first\b|second\b|third\b|fourth\b|"
     r"fifth\b|final\b|last\b|further\b|\d)[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
-    r"|shells|UAVs?|rounds)\b(?!\s+(?:attacks?|strikes?|fire\b|launchers?|sites?|salvos?|barrages?))",
+    r"|shells|UAVs?|rounds|unmanned aerial vehicles?|aerial vehicles?)\b(?!\s+(?:attacks?|strikes?|fire|launchers?|sites?|salvos?|barrages?)\b)",
     re.IGNORECASE,
 )
 PEOPLE = (

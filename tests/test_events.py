@@ -420,3 +420,14 @@ def test_the_us_military_s_own_words_for_its_people_are_us() -> None:
     (event,) = _events(text, datetime(2024, 1, 30, 9, tzinfo=IRAQ)).values()
     assert event.killed == Casualties(2, 2)
     assert event.wounded == Casualties(14, 14)
+
+
+def test_each_site_keeps_its_own_weapon_and_count() -> None:
+    text = (
+        "Rockets on Conoco and drones on al-Tanf\n\n"
+        "Three drones attacked al-Tanf on Monday, officials said, while a one-way unmanned "
+        "aerial vehicle was downed near Conoco on the same day."
+    )
+    events = _events(text, datetime(2022, 8, 17, 9, tzinfo=IRAQ))
+    assert events["al-tanf"].attack_type == "drone"
+    assert events["al-tanf"].munitions == Munitions(3, 3)
