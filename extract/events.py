@@ -207,6 +207,8 @@ US_HURT_RE = re.compile(
     r"\b(?:U\.?S\.?|American|coalition)\s+(?:troops|personnel|service members|soldiers|forces)\s+"
     r"(?:were|was|have been|had been)\s+(?:\w+\s+)?(?:hurt|wounded|injured|killed|treated)\b"
 )
+# "... a military base at Bashiqa": the name of that other place.
+PLACE_NAME_RE = re.compile(r"\s+(?:at|in|near|outside)\s+(?P<name>(?-i:[A-Z])[\w-]{2,})")
 # "rockets struck a military camp at Bashiqa": a place the gazetteer does not hold.
 OTHER_PLACE_RE = re.compile(
     r"\b(?:a|an|another)\s+(?:[\w-]+\s+){0,2}?(?:base|camp|outpost|garrison|airfield|airport|"
@@ -799,6 +801,7 @@ def extract_events(
     us_story = False  # the text has spoken of US forces or bases under attack
     after_negative = False  # the last sentence was only a US strike, a threat, ...
     held: list[_Clause] = []  # this sentence's attack clauses that named no site
+    elsewhere: set[str] = set()  # names of places with no US presence ("a camp at Bashiqa")
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
@@ -841,19 +844,27 @@ def extract_events(
                             for m in sites
                             if not _speaks(sentence, m) and not _locates(sentence, m, sites)
                         ]
+                there = False  # the clause names a place of no US presence named before
                 if sites:
                     last_site = sites[-1]
                     named += [(order, m) for m in sites]
                 elif (
-                    OTHER_PLACE_RE.search(clause_text)
-                    and not US_SITE_RE.search(clause_text)
-                    and not US_FORCES_RE.search(clause_text)
-                    and not US_HURT_RE.search(clause_text)
+                    (other := OTHER_PLACE_RE.search(clause_text))
+                    or (there := any(p in clause_text for p in elsewhere))
+                ) and not (
+                    US_SITE_RE.search(clause_text)
+                    or US_FORCES_RE.search(clause_text)
+                    or US_HURT_RE.search(clause_text)
                 ):
                     # "rockets struck a military camp at Bashiqa": another place; "the camp"
-                    # after it is that one, and the attack there is none of ours.
+                    # after it is that one, and the attack there is none of ours, nor is a
+                    # later one "at Bashiqa".
                     last_site = None
-                    if vocab.attack.search(clause_text):
+                    if other and (named_at := PLACE_NAME_RE.match(clause_text, other.end())):
+                        elsewhere.add(named_at.group("name"))
+                    if vocab.attack.search(clause_text) or (
+                        there and find_casualties(clause_text) != CasualtyFigures()
+                    ):
                         touched = last = None
                         continue
                 kept, negative = _split_negative(

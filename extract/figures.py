@@ -54,8 +54,8 @@ PEOPLE = (
     r"service ?wom[ae]n|servicewom[ae]n|"
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
     r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis?|"
-    r"filipinos?|syrians?|kurds?|americans?|reservists?|interpreters?|linguists?|commandos?|women|men|"
-    r"boys|girls|medics?|doctors?|nurses?|pilots?|engineers?)(?!\w)"
+    r"filipinos?|syrians?|kurds?|americans?|reservists?|interpreters?|linguists?|commandos?|wom[ae]n|m[ae]n|"
+    r"boys?|girls?|child|medics?|doctors?|nurses?|pilots?|engineers?)(?!\w)"
 )
 NATIONALITY = (
     r"(?:U\.?S\.?|American|British|U\.?K\.?|Iraqi|Syrian|Kurdish|Jordanian|coalition|Filipino|"
@@ -68,6 +68,9 @@ FOREIGN_RE = re.compile(
     r"French|German|Australians?|Polish|Danish|Norwegian|Dutch|Canadians?|Nepal(?:i|ese)|Indians?|"
     r"Pakistanis?)\b",
     re.IGNORECASE,
+)
+LOCALS_RE = re.compile(
+    r"\b(?:wom[ae]n|child(?:ren)?|boys?|girls?|family|villagers?|residents?)\b", re.IGNORECASE
 )
 US_RE = re.compile(r"(?<!non-)\b(?:U\.?S\.?|American|Americans)\b")
 # "34 service members were injured", "three Army Reserve soldiers": words only the US military
@@ -205,8 +208,8 @@ NO_AMERICANS = (
     r"(?:hurt|harmed|injured|killed|wounded)(?: or (?:hurt|harmed|injured|killed|wounded))?)?"
 )
 ZERO_RE = re.compile(
-    r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:casualties|injuries|deaths|fatalities)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)|damage or (?:casualties|injuries))"
-    r"|\b(?:nobody|no one) (?:was )?(?:hurt|injured|killed|wounded)"
+    r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:(?:U\.?S\.?|American|coalition) )?(?:casualties|injuries|deaths|fatalities)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?|damage or (?:casualties|injuries))"
+    r"|\b(?:nobody|no one) (?:was )?(?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\b(?:did not|didn't)[\s,]+(?:[^.;]{0,40}?[\s,])?(?:kill|injure|hurt|wound|harm)\s+(?:anyone|anybody)\b"
     r"|\bwithout (?:causing )?(?:any )?(?:(?:human|material|human or material) )?(?:casualties|injuries|losses|loss of life)"
     r"|\bno (?:human )?(?:losses|loss of life)"
@@ -233,7 +236,7 @@ NOT_US_RE = re.compile(
     re.IGNORECASE,
 )
 US_ZERO_RE = re.compile(
-    r"\bno (?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)"
+    r"\bno (?:(?:immediate )?reports? of )?(?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)"
     r"|\bno (?:immediate )?(?:injuries|casualties) (?:among|to|for) (?:our|U\.?S\.?|American|the "
     r"American|US-led) (?:\w+ )?(?:service members|troops|personnel|forces|soldiers)"
     rf"|{NO_AMERICANS}",
@@ -342,7 +345,10 @@ def _count_groups(text: str) -> tuple[int, int | None]:
         elif re.search(r"\bnon-(?:U\.?S\.?|American)", group.group("who"), re.IGNORECASE):
             any_us = True  # "a non-American contractor": the US share is known, and none
         else:
-            foreign += int(bool(FOREIGN_RE.search(group.group("who"))))
+            # "Two women and three children were killed" in a family home: not US personnel
+            foreign += int(
+                bool(FOREIGN_RE.search(group.group("who")) or LOCALS_RE.search(group.group("who")))
+            )
         groups += 1
     if not any_us and groups and foreign == groups:
         return total, 0  # "an Iraqi contractor was injured": every group is named as not US

@@ -431,3 +431,32 @@ def test_each_site_keeps_its_own_weapon_and_count() -> None:
     events = _events(text, datetime(2022, 8, 17, 9, tzinfo=IRAQ))
     assert events["al-tanf"].attack_type == "drone"
     assert events["al-tanf"].munitions == Munitions(3, 3)
+
+
+def test_zero_tolls_and_local_victims() -> None:
+    published = datetime(2020, 10, 1, 9, tzinfo=IRAQ)
+    (event,) = _events(
+        "Drones struck al-Tanf on Tuesday. No one was killed or wounded.", published
+    ).values()
+    assert (event.killed, event.wounded) == (Casualties(0, 0), Casualties(0, 0))
+    (event,) = _events(
+        "Rockets hit Erbil air base on Tuesday. There were no reports of American injuries.",
+        published,
+    ).values()
+    assert event.wounded == Casualties(None, 0)
+    (event,) = _events(
+        "Rockets aimed at Baghdad airport on Tuesday fell on a house nearby; a woman and two "
+        "children were killed.",
+        published,
+    ).values()
+    assert event.killed == Casualties(3, 0)
+
+
+def test_a_later_toll_at_another_place_is_not_ours() -> None:
+    text = (
+        "A drone hit Erbil air base on Wednesday, causing no casualties.\n\n"
+        "Rockets were also fired that night at a Turkish camp at Zilkan. Ankara said a soldier "
+        "was killed at Zilkan, and a child was wounded in a village nearby."
+    )
+    (event,) = _events(text, datetime(2021, 4, 16, 9, tzinfo=IRAQ)).values()
+    assert (event.killed, event.wounded) == (Casualties(0, 0), Casualties(0, 0))
