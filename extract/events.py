@@ -866,6 +866,7 @@ def extract_events(
                         there and find_casualties(clause_text) != CasualtyFigures()
                     ):
                         touched = last = None
+                        negative_before = True  # "..., and a child was wounded nearby": its toll
                         continue
                 kept, negative = _split_negative(
                     clause_text, [m.start - start for m in sites], vocab
