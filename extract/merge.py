@@ -114,6 +114,17 @@ def events_match(a: Event, b: Event) -> bool:
     return dates_meet and _places_match(a, b) and _types_compatible(a.attack_type, b.attack_type)
 
 
+def _fits(event: Event, incident: Incident) -> bool:
+    """Return True if the event can report the incident. An incident some report dates to the
+    day is matched on those days: a report saying only "in September" does not make an attack
+    of 28 September one with that of 6 September."""
+    reports = incident.reports
+    if event.date_precision == "day":
+        days = [r for r in reports if r.event.date_precision == "day"]
+        reports = tuple(days) or reports
+    return any(events_match(event, r.event) for r in reports)
+
+
 def _match_score(event: Event, incident: Incident) -> tuple[int, ...]:
     best = incident.summary
     same_site = int(bool(event.site and best.site and event.site.id == best.site.id))
@@ -134,6 +145,9 @@ def _told_apart(event: Event, incident: Incident, source_url: str | None) -> boo
         and r.event.site is not None
         and (
             distance_km(r.event.site, event.site) > APART_KM
+            # The extractor joins an article's reports of one attack at one site: two events
+            # there from one article are two attacks ("earlier this week" and "in September").
+            or r.event.site.id == event.site.id
             # The same article giving two different days at one place reports two attacks
             # ("drones hit the base on Wednesday and again on Thursday").
             or (
@@ -152,12 +166,7 @@ def match_incident(
 
     ``source_url`` is the article the event comes from (see _told_apart).
     """
-    candidates = [
-        i
-        for i in incidents
-        if any(events_match(event, r.event) for r in i.reports)
-        and not _told_apart(event, i, source_url)
-    ]
+    candidates = [i for i in incidents if _fits(event, i) and not _told_apart(event, i, source_url)]
     if not candidates:
         return None
     return max(candidates, key=lambda i: _match_score(event, i))

@@ -85,7 +85,8 @@ def evaluate_split(folder: Path) -> Scores:
             Labelled(
                 id=str(label["id"]),
                 published=published,
-                url=(label.get("facts") or [f"corpus:{label['id']}"])[0],
+                # the article's own address: cluster articles share their facts' URLs
+                url=f"corpus:{label['id']}",
                 negative=bool(label.get("negative")),
                 gold=tuple(gold_from_label(e) for e in label.get("events") or []),
                 predicted=tuple(predicted),
