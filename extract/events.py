@@ -167,6 +167,12 @@ SPEAKER_RE = re.compile(
     r"tweeted|added|warned|advised|told|posted|wrote|declined)\b",
     re.IGNORECASE,
 )
+# "the embassy's guns", "the base's sirens": the site owns the thing, it is not the target.
+OWNER_RE = re.compile(
+    r"['’]s\s+(?:own\s+)?(?:[\w-]+\s+)?(?:guns|defen[cs]es?|C-RAM|sirens?|alarms?|air[- ]defen[cs]es?|"
+    r"systems?|staff|spokes\w+|security|guards|counter-rocket|warning)\b",
+    re.IGNORECASE,
+)
 SPEAKER_BEFORE_RE = re.compile(
     r"(?:\b(?:on|at|into|near|against|toward|towards|inside|hit|struck|targeted|of)\s+(?:the\s+)?"
     r"(?:\w+\s+){0,2})$",
@@ -822,6 +828,7 @@ def extract_events(
             )
             sentence_sites = gazetteer.find_sites(sentence, on=today, towns=mission_towns)
             mission_towns += tuple(gazetteer.mission_towns(sentence, on=today))
+            sentence_sites = [m for m in sentence_sites if not _owns(sentence, m, sentence_sites)]
             sentence_sites = [m for m in sentence_sites if not _contains(m, sentence_sites)]
             cursor = 0
             for clause_text in _split_by_site(sentence, sentence_sites):
@@ -1138,6 +1145,20 @@ def _locates(sentence: str, match: SiteMatch, sites: list[SiteMatch]) -> bool:
         between = sentence[end : match.start]
         if LOCATIVE_RE.fullmatch(between):
             return True
+    return False
+
+
+def _owns(sentence: str, match: SiteMatch, sites: list[SiteMatch]) -> bool:
+    """Return True if the site only owns what the sentence tells of while another site is the
+    place hit ("rockets landed in the Green Zone, setting off the embassy's guns")."""
+    if not OWNER_RE.match(sentence, match.start + len(match.text)):
+        return False
+    cursor = 0
+    for clause in split_clauses(sentence):
+        start = sentence.find(clause, cursor)
+        cursor = start + len(clause)
+        if start <= match.start < cursor:
+            return any(m.site.id != match.site.id and start <= m.start < cursor for m in sites)
     return False
 
 

@@ -460,3 +460,14 @@ def test_a_later_toll_at_another_place_is_not_ours() -> None:
     )
     (event,) = _events(text, datetime(2021, 4, 16, 9, tzinfo=IRAQ)).values()
     assert (event.killed, event.wounded) == (Casualties(0, 0), Casualties(0, 0))
+
+
+def test_a_site_that_only_owns_the_guns_is_not_the_place_hit() -> None:
+    published = datetime(2020, 12, 10, 9, tzinfo=IRAQ)
+    text = "Rockets landed in the Green Zone on Tuesday, setting off the embassy's C-RAM guns."
+    (event,) = _events(text, published).values()
+    assert event.site.id == "green-zone"
+    # With no other place named, the embassy whose defences fired is the one attacked.
+    text = "On Tuesday, the US embassy's defences in Baghdad shot down a drone."
+    (event,) = _events(text, published).values()
+    assert event.site.id == "us-embassy-baghdad"
