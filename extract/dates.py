@@ -79,6 +79,11 @@ WEEKEND_RE = re.compile(
     r"salvos?|assaults?)\b))",
     re.IGNORECASE,
 )
+SINCE_BEGAN_RE = re.compile(
+    r"\b(?:since|before|after|until)\s+(?:the\s+)?[^,.;]{0,40}?\b(?:began|started|erupted|broke out|"
+    r"took office|came to power)\s+(?:in\s+|on\s+)?$",
+    re.IGNORECASE,
+)
 # "On Christmas Day": a fixed day of the year, in the year that puts it on or before publication.
 HOLIDAYS = {"christmas day": (12, 25), "christmas eve": (12, 24), "boxing day": (12, 26),
             "new year's day": (1, 1), "new year's eve": (12, 31)}  # fmt: skip
@@ -292,6 +297,9 @@ def find_date(
             sentence[max(0, match.start() - 12) : match.start()],
             re.IGNORECASE,
         ):
+            return
+        # "the first attack since the Gaza war began in October": the date of the war's start
+        if SINCE_BEGAN_RE.search(sentence[max(0, match.start() - 60) : match.start()]):
             return
         if span.start <= today:
             candidates.append((match.start(), span))

@@ -317,3 +317,10 @@ def test_a_clock_time_alone_dates_the_attack_by_the_publication_hour() -> None:
     assert day(text, morning) == (date(2020, 6, 13), date(2020, 6, 13), "day")
     assert find_date(text, evening.astimezone(UTC)) is None
     assert find_date(text, evening, ANCHOR) is None  # the story's own date rules
+
+
+def test_the_start_of_a_war_or_term_dates_no_attack() -> None:
+    published = datetime(2023, 12, 9, 9, tzinfo=timezone(timedelta(hours=3)))
+    assert find_date("the first attack since the Gaza war began in October", published) is None
+    assert find_date("the first since President Biden took office in January", published) is None
+    assert find_date("rockets hit the base in October", published) is not None
