@@ -1072,6 +1072,11 @@ def extract_events(
                     # "One US service member at Conoco was treated for a minor injury": a detail
                     # of the attack at the site it names.
                     draft = _find_draft(drafts, clause.sites[0].site, clause.date)
+                    at_site = [d for d in drafts if d.site and d.site.id == clause.sites[0].site.id]
+                    if draft is None and len(at_site) == 1 and not clause.is_attack:
+                        # "The Pentagon said on Friday that 34 troops at Ain al-Asad had been
+                        # diagnosed with brain injuries": a later toll of the one attack there.
+                        draft = at_site[0]
                     if draft is not None:
                         draft.add(clause, weak=True)
                         touched = draft

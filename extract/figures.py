@@ -108,7 +108,7 @@ AFTER_VERB_RE = re.compile(
 BEFORE_VERB_RE = re.compile(
     rf"(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)"
     # "The interpreter, who worked for a US contractor, was killed": an aside between the two.
-    rf"(?:\s*,[^,;]{{1,100}},)?\s+(?:(?!(?:said|says|told|reported|nobody|no|none|but)\b)\w+\s+){{0,4}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
+    rf"(?:\s*,[^,;]{{1,100}},)?\s+(?:(?!(?:said|says|told|reported|nobody|no|none|but)\b)[\w-]+\s+){{0,4}}?(?:(?:were|was|had been|have been|are|is|being|got)\s+)?(?:\w+\s+)?(?P<verb>{KILL}|{WOUND}|suffered|sustained|treated|evaluated|diagnosed)\b"
     rf"(?:\s+(?:for\s+|from\s+|with\s+)?(?:an?\s+)?(?:minor\s+|mild\s+|serious\s+)?(?P<verb2>{WOUND}|injur\w*|wounds|concussions?))?",
     re.IGNORECASE,
 )

@@ -471,3 +471,13 @@ def test_a_site_that_only_owns_the_guns_is_not_the_place_hit() -> None:
     text = "On Tuesday, the US embassy's defences in Baghdad shot down a drone."
     (event,) = _events(text, published).values()
     assert event.site.id == "us-embassy-baghdad"
+
+
+def test_a_later_toll_at_the_site_joins_its_one_attack() -> None:
+    text = (
+        "On January 8, missiles hit Ain al-Asad.\n\n"
+        "The Pentagon said on Friday that 11 American troops at Ain al-Asad had been diagnosed "
+        "with concussions."
+    )
+    (event,) = _events(text, datetime(2020, 1, 20, 9, tzinfo=IRAQ)).values()
+    assert (event.date_start, event.wounded) == (date(2020, 1, 8), Casualties(11, 11))
