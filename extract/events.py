@@ -338,7 +338,7 @@ class _Clause:
     perpetrator: Perpetrator | None
     definite: bool
     us_site_text: str | None
-    us_share: tuple[int | None, bool, str | None] | None = None
+    us_share: tuple[int | None, bool, str | None, bool] | None = None
     vague_us: str | None = None  # "a number of US personnel were hurt": that figure's kind
 
     @property
@@ -417,12 +417,20 @@ class _Draft:
         ):
             self.date = clause.date  # "last month" ... "on Oct. 25": the day it was
 
-    def _add_us_share(self, us: int | None, single: bool, kind: str | None) -> None:
-        """Give the US share to the figure it speaks of ("Two of the dead were Americans")."""
+    def _add_us_share(
+        self, us: int | None, single: bool, kind: str | None, part: bool = False
+    ) -> None:
+        """Give the US share to the figure it speaks of ("Two of the dead were Americans");
+        a ``part`` ("four of the injured contractors are US citizens") adds to a US share
+        already given of the figure's other people."""
         last = kind or self.last_kind
         kinds = ["killed", "wounded"] if last == "killed" else ["wounded", "killed"]
         for name in kinds if single else kinds[:1]:
             figure: Casualties | None = getattr(self, name)
+            if part and us and figure and figure.total and figure.us:
+                if figure.us + us <= figure.total:
+                    setattr(self, name, Casualties(figure.total, figure.us + us))
+                return
             if figure is None or not figure.total or figure.us is not None:
                 continue
             if single and figure.total != 1:

@@ -227,7 +227,8 @@ ZERO_RE = re.compile(
 # figure the text gave last; "he was not an American" of a single casualty.
 SHARE_RE = re.compile(
     rf"\b(?P<n>{NUM}|all|none|neither|both)\s+of\s+(?:them|those|these|the\s+(?:\w+\s+)?"
-    r"(?:wounded|injured|dead|killed|casualties|victims|contractors|troops|personnel))\s+"
+    r"(?:wounded|injured|dead|killed|casualties|victims|(?P<sub>contractors|civilians|workers)|troops|"
+    r"personnel))\s+"
     r"(?:(?:was|were|are|is)\s+)?(?:also\s+)?(?:an?\s+)?(?:U\.?S\.?|Americans?)\b",
     re.IGNORECASE,
 )
@@ -244,11 +245,13 @@ US_ZERO_RE = re.compile(
 )
 
 
-def find_us_share(clause: str) -> tuple[int | None, bool, str | None] | None:
+def find_us_share(clause: str) -> tuple[int | None, bool, str | None, bool] | None:
     """Return the US share the clause gives of a figure already stated, or None.
 
-    "two of them were Americans" -> (2, False, None); "all of the wounded ..." -> (None, False,
-    "wounded"), the whole figure; "he was not an American" -> (0, True, None), of one person.
+    "two of them were Americans" -> (2, False, None, False); "all of the wounded ..." -> (None,
+    False, "wounded", False), the whole figure; "he was not an American" -> (0, True, None,
+    False), of one person; "four of the injured contractors are US citizens" -> (4, False,
+    "wounded", True): a part of the figure besides any US share already given.
     """
     if " of " not in clause and "not " not in clause:
         return None  # the cheap test first: most clauses give no share
@@ -257,14 +260,15 @@ def find_us_share(clause: str) -> tuple[int | None, bool, str | None] | None:
         word = m.group("n").lower()
         of = re.search(rf"\b(?:{KILL})\b|\b(?P<w>{WOUND})\b", m.group(0), re.IGNORECASE)
         kind = None if of is None else ("wounded" if of.group("w") else "killed")
+        sub = m.group("sub") is not None
         if word in ("none", "neither"):
-            return 0, False, kind
+            return 0, False, kind, False
         if word in ("all", "both"):
-            return None, False, kind
+            return None, False, kind, False
         n = parse_number(word)
-        return (n, False, kind) if n is not None else None
+        return (n, False, kind, sub) if n is not None else None
     if NOT_US_RE.search(clause):
-        return 0, True, None
+        return 0, True, None, False
     return None
 
 

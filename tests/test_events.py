@@ -481,3 +481,12 @@ def test_a_later_toll_at_the_site_joins_its_one_attack() -> None:
     )
     (event,) = _events(text, datetime(2020, 1, 20, 9, tzinfo=IRAQ)).values()
     assert (event.date_start, event.wounded) == (date(2020, 1, 8), Casualties(11, 11))
+
+
+def test_a_us_share_of_part_of_a_toll_adds_to_the_rest() -> None:
+    text = (
+        "Rockets hit Erbil air base on Monday. Seven people were injured - six contractors and "
+        "one US soldier. Officials said three of the injured contractors are US citizens."
+    )
+    (event,) = _events(text, datetime(2021, 2, 17, 9, tzinfo=IRAQ)).values()
+    assert event.wounded == Casualties(7, 4)
