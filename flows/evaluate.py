@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,12 @@ def floors_from(reached: dict[str, dict[str, float]], margin: float = 0.02) -> d
     floors: dict[str, Any] = {}
     for split, figures in reached.items():
         floors[split] = {
-            key: (round(value, 3) if key in CEILINGS else max(0.0, round(value - margin, 3)))
+            # a ceiling rounds up (1/61 = 0.0164 -> 0.017), so the figure reached is under it
+            key: (
+                math.ceil(round(value * 1000, 6)) / 1000
+                if key in CEILINGS
+                else max(0.0, round(value - margin, 3))
+            )
             for key, value in figures.items()
         }
     return floors

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from extract.errors import InputError
-from flows.evaluate import SPLITS, check_floors, check_split, evaluate_split, load_floors
+from flows.evaluate import (
+    SPLITS,
+    check_floors,
+    check_split,
+    evaluate_split,
+    floors_from,
+    load_floors,
+)
 
 ROOT = Path(__file__).parent
 FLOORS = load_floors(ROOT / "eval_floors.json")
@@ -52,3 +59,9 @@ def test_an_unsound_label_is_named(tmp_path: Path) -> None:
     ]
     with pytest.raises(InputError, match="corpus .*: x001: event 1 .*recent should be true"):
         evaluate_split(tmp_path)
+
+
+def test_pinned_floors_hold_the_figures_they_were_pinned_from() -> None:
+    reached = {"dev": {"f1": 0.9716, "split_rate": 1 / 61, "wrong_merges": 2.0}}
+    floors = floors_from(reached)["dev"]
+    assert floors == {"f1": 0.952, "split_rate": 0.017, "wrong_merges": 2.0}
