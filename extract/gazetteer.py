@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from math import asin, cos, radians, sin, sqrt
@@ -72,6 +72,16 @@ REGION_RE = re.compile(
 # The site must lie this much further that way than any other candidate, and this far out.
 REGION_MARGIN_KM = 100.0
 REGION_MIN_KM = 150.0
+
+
+# "a base near Kirkuk" means one that hosted US personnel lately: in this many days up to the
+# publication date.
+HOSTING_WINDOW = timedelta(days=60)
+
+
+def _hosting(site: Site, on: date) -> bool:
+    """Return True if the site hosted US personnel in the window up to ``on``."""
+    return site.hosted_us(on - HOSTING_WINDOW, on)
 
 
 def _toward(site: Site, centre: tuple[float, float], way: tuple[float, float]) -> float:
@@ -212,8 +222,6 @@ class Gazetteer:
     def _region_site(self, m: re.Match[str], on: date) -> Site | None:
         """Return the one base far out in the named part of the country, hosting US personnel
         in the 60 days up to ``on``, or None."""
-        from datetime import timedelta
-
         country = COUNTRY_NAMES[m.group("country").lower()]
         way = DIRECTIONS[m.group("dir").lower().replace("-", "")]
         centre = COUNTRY_CENTRES[country]
@@ -221,9 +229,7 @@ class Gazetteer:
             (
                 (_toward(site, centre, way), site)
                 for site in self.sites.values()
-                if site.country == country
-                and site.kind in BASE_KINDS
-                and site.hosted_us(on - timedelta(days=60), on)
+                if site.country == country and site.kind in BASE_KINDS and _hosting(site, on)
             ),
             key=lambda item: item[0],
             reverse=True,
@@ -277,9 +283,7 @@ class Gazetteer:
             for m in [*self._town_pattern.finditer(sentence), *after]:
                 candidates = self._towns[m.group("town").lower()]
                 if on is not None:
-                    from datetime import timedelta
-
-                    candidates = [c for c in candidates if c.hosted_us(on - timedelta(days=60), on)]
+                    candidates = [c for c in candidates if _hosting(c, on)]
                 if len(candidates) != 1:
                     continue
                 site = candidates[0]
@@ -292,13 +296,7 @@ class Gazetteer:
                 seen.add(site.id)
                 found.append(SiteMatch(site, m.group(0), m.start(), True))
         for m in self._province_pattern.finditer(sentence) if on is not None else ():
-            from datetime import timedelta
-
-            candidates = [
-                c
-                for c in self._provinces[m.group("town").lower()]
-                if c.hosted_us(on - timedelta(days=60), on)
-            ]
+            candidates = [c for c in self._provinces[m.group("town").lower()] if _hosting(c, on)]
             if len(candidates) == 1 and candidates[0].id not in seen:
                 seen.add(candidates[0].id)
                 found.append(SiteMatch(candidates[0], m.group("town"), m.start("town"), True))
