@@ -488,7 +488,8 @@ def _types_cached(text: str, vocab: Vocabulary) -> tuple[str, ...]:
 
 
 def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
-    self_named = SELF_NAMED_RE.search(text) if "all" in text or "named" in text else None
+    # the cheap test first: "calling itself", "called", "named"
+    self_named = SELF_NAMED_RE.search(text) if "call" in text or "named" in text else None
     if not vocab.any_perpetrator.search(text) and self_named is None:
         return None  # the cheap test first: most clauses name no one (no name, no perpetrator)
     name = None
