@@ -36,7 +36,8 @@ QUALIFIER = r"(?P<q>at least|not less than|no less than|no fewer than|not fewer 
 MUNITION_RE = re.compile(
     # "another drone hit the base": one more (not "another three rockets")
     rf"(?<![\w-])(?:{QUALIFIER})?(?:between\s+)?(?P<n>{NUM}|another(?!\s+{NUM}\b))"
-    rf"(?:\s*(?:to|or|and|-|–)\s*(?P<n2>{NUM}))?\s+"
+    # "two to three", "10-12"; not "Feb 5 - An explosive drone" (a dateline, then an article)
+    rf"(?:\s*(?:to|or|and|-|–)\s*(?!(?:an?|another)\b)(?P<n2>{NUM}))?\s+"
     # "three of the rockets": part of a salvo, so at least that many.
     r"(?:(?P<of>of\s+(?:the|those|these)\s+)|of\s+(?:its|their)\s+)?"
     # "a day after rockets hit": words of time or place between a count and a weapon break it.
@@ -62,17 +63,20 @@ NATIONALITY = (
     r"foreign|civilian|Italian|Spanish|French|German|Australian|Polish|Danish|Norwegian|Dutch|"
     r"Canadian|local|private|security|defen[cs]e|military|army|Peshmerga|SDF)"
 )
-# Nationalities that say a person is not a US citizen (not "Kurdish" or "SDF", which may be).
+# Nationalities and forces that say a person is not a US citizen (not "Kurdish", which may be).
 FOREIGN_RE = re.compile(
     r"\b(?:Iraqis?|British|Britons?|Filipinos?|Turkish|Syrians?|Jordanians?|Italians?|Spanish|"
     r"French|German|Australians?|Polish|Danish|Norwegian|Dutch|Canadians?|Nepal(?:i|ese)|Indians?|"
-    r"Pakistanis?)\b",
+    r"Pakistanis?|SDF|Peshmerga|Syrian Democratic Forces|partner(?: force)?s?)\b",
     re.IGNORECASE,
 )
 LOCALS_RE = re.compile(
     r"\b(?:wom[ae]n|child(?:ren)?|boys?|girls?|family|villagers?|residents?)\b", re.IGNORECASE
 )
-US_RE = re.compile(r"(?<!non-)\b(?:U\.?S\.?|American|Americans)\b")
+# "a US soldier", not "fighters of the US-backed SDF"
+US_RE = re.compile(
+    r"(?<!non-)\b(?>U\.?S\.?|Americans|American)(?!\w|-(?:backed|led|allied|trained|supported|funded))"
+)
 # "34 service members were injured", "three Army Reserve soldiers": words only the US military
 # uses of its own people, with no other nationality before them.
 US_WORD_RE = re.compile(
@@ -95,7 +99,7 @@ GROUP = (
     rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}"
     rf"(?:\s+{PEOPLE})?"
     # "a member of the Iraqi security forces", "one is a member of the US army"
-    rf"(?:\s+of\s+(?:the\s+)?(?:{NATIONALITY}\s+){{1,3}}(?:forces|army|military|police|contingent))?)"
+    rf"(?:\s+of\s+(?:the\s+)?(?:[\w.'’-]+\s+){{1,3}}?(?:forces|army|military|police|contingent)\b)?)"
 )
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
 KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
@@ -238,7 +242,7 @@ NOT_US_RE = re.compile(
 )
 US_ZERO_RE = re.compile(
     r"\bno (?:(?:immediate )?reports? of )?(?:U\.?S\.?|American) (?:personnel|troops|forces|casualties|service members|injuries)"
-    r"|\bno (?:immediate )?(?:injuries|casualties) (?:among|to|for) (?:our|U\.?S\.?|American|the "
+    r"|\bno (?:immediate )?(?:injuries|casualties) (?:(?:were|was) (?:reported )?)?(?:among|to|for) (?:our|U\.?S\.?|American|the "
     r"American|US-led) (?:\w+ )?(?:service members|troops|personnel|forces|soldiers)"
     rf"|{NO_AMERICANS}",
     re.IGNORECASE,

@@ -490,3 +490,14 @@ def test_a_us_share_of_part_of_a_toll_adds_to_the_rest() -> None:
     )
     (event,) = _events(text, datetime(2021, 2, 17, 9, tzinfo=IRAQ)).values()
     assert event.wounded == Casualties(7, 4)
+
+
+def test_partner_forces_are_not_us_and_a_dateline_is_no_range() -> None:
+    text = (
+        "QAMISHLI, Feb 5 - An explosive drone hit the al-Omar oil field base late on Sunday, "
+        "killing four fighters of the U.S.-backed Syrian Democratic Forces. No casualties were "
+        "reported among U.S. troops."
+    )
+    (event,) = _events(text, datetime(2024, 2, 5, 9, tzinfo=IRAQ)).values()
+    assert event.munitions == Munitions(1, 1)
+    assert (event.killed, event.wounded) == (Casualties(4, 0), Casualties(None, 0))
