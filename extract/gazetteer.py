@@ -69,6 +69,7 @@ REGION_RE = re.compile(
     + r")\b",
     re.IGNORECASE,
 )
+PROVINCE_ATTACK_WORDS = ("attack", "strike", "barrage", "assault", "incident")
 # The site must lie this much further that way than any other candidate, and this far out.
 REGION_MARGIN_KM = 100.0
 REGION_MIN_KM = 150.0
@@ -290,12 +291,18 @@ class Gazetteer:
                 if site.id not in seen:
                     seen.add(site.id)
                     found.append(SiteMatch(site, m.group("town"), m.start("town"), via_town=True))
-        for m in REGION_RE.finditer(sentence) if on is not None else ():
+        low = sentence.lower()
+        # the cheap tests first: most sentences name no part of a country and no "X attack"
+        regional = on is not None and (
+            "north" in low or "south" in low or "east" in low or "west" in low
+        )
+        for m in REGION_RE.finditer(sentence) if regional else ():
             site = self._region_site(m, on)
             if site is not None and site.id not in seen:
                 seen.add(site.id)
                 found.append(SiteMatch(site, m.group(0), m.start(), True))
-        for m in self._province_pattern.finditer(sentence) if on is not None else ():
+        provincial = on is not None and any(w in low for w in PROVINCE_ATTACK_WORDS)
+        for m in self._province_pattern.finditer(sentence) if provincial else ():
             candidates = [c for c in self._provinces[m.group("town").lower()] if _hosting(c, on)]
             if len(candidates) == 1 and candidates[0].id not in seen:
                 seen.add(candidates[0].id)
