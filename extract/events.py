@@ -451,6 +451,8 @@ def _merge_casualties(old: Casualties | None, new: Casualties | None) -> Casualt
     if new.total == 0 and old.total:
         return Casualties(total, old.us)  # "no injuries" says nothing of the US share of a toll
     us = old.us if old.us else (new.us if new.us is not None else old.us)
+    if us is not None and total is not None and us > total:
+        us = None  # a tally of US casualties since October is no share of this toll
     return Casualties(total, us)
 
 

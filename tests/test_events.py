@@ -501,3 +501,12 @@ def test_partner_forces_are_not_us_and_a_dateline_is_no_range() -> None:
     (event,) = _events(text, datetime(2024, 2, 5, 9, tzinfo=IRAQ)).values()
     assert event.munitions == Munitions(1, 1)
     assert (event.killed, event.wounded) == (Casualties(4, 0), Casualties(None, 0))
+
+
+def test_a_tally_since_a_date_is_no_share_of_the_toll() -> None:
+    text = (
+        "A missile hit Ain al-Asad on Monday, wounding eight people. Some 62 US personnel have "
+        "been hurt in attacks since Oct. 17, the Pentagon said."
+    )
+    (event,) = _events(text, datetime(2023, 11, 21, 9, tzinfo=IRAQ)).values()
+    assert event.wounded.total == 8 and event.wounded.us is None
