@@ -46,7 +46,7 @@ MUNITION_RE = re.compile(
     r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b|first\b|second\b|third\b|fourth\b|"
     r"fifth\b|final\b|last\b|further\b|\d)[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
-    r"|shells|UAVs?|rounds|unmanned aerial vehicles?|aerial vehicles?)\b(?!\s+(?:attacks?|strikes?|fire|launchers?|sites?|salvos?|barrages?)\b)",
+    r"|shells|UAVs?|rounds|unmanned aerial (?:vehicles?|systems?)|aerial vehicles?)\b(?!\s+(?:attacks?|strikes?|fire|launchers?|sites?|salvos?|barrages?)\b)",
     re.IGNORECASE,
 )
 PEOPLE = (
@@ -213,7 +213,8 @@ NO_AMERICANS = (
 )
 ZERO_RE = re.compile(
     r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:(?:U\.?S\.?|American|coalition) )?(?:casualties|injuries|deaths|fatalities)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?|damage or (?:casualties|injuries))"
-    r"|\b(?:nobody|no one) (?:was )?(?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?"
+    r"|\b(?:nobody|no one) (?:(?:at|on|in) the (?:base|embassy|compound|consulate|site|outpost) )?(?:was )?"
+    r"(?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\b(?:did not|didn't)[\s,]+(?:[^.;]{0,40}?[\s,])?(?:kill|injure|hurt|wound|harm)\s+(?:anyone|anybody)\b"
     r"|\bwithout (?:causing )?(?:any )?(?:(?:human|material|human or material) )?(?:casualties|injuries|losses|loss of life)"
     r"|\bno (?:human )?(?:losses|loss of life)"

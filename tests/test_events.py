@@ -510,3 +510,13 @@ def test_a_tally_since_a_date_is_no_share_of_the_toll() -> None:
     )
     (event,) = _events(text, datetime(2023, 11, 21, 9, tzinfo=IRAQ)).values()
     assert event.wounded.total == 8 and event.wounded.us is None
+
+
+def test_no_one_at_the_base_and_unmanned_aerial_systems() -> None:
+    text = (
+        "On Monday a one-way unmanned aerial system struck Tower 22 in Jordan. No one at the "
+        "base was hurt, a spokesman said."
+    )
+    (event,) = _events(text, datetime(2024, 1, 30, 9, tzinfo=IRAQ)).values()
+    assert event.munitions == Munitions(1, 1)
+    assert (event.killed, event.wounded) == (Casualties(0, 0), Casualties(0, 0))
