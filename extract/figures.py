@@ -70,6 +70,7 @@ FOREIGN_RE = re.compile(
     r"Pakistanis?|SDF|Peshmerga|Syrian Democratic Forces|partner(?: force)?s?)\b",
     re.IGNORECASE,
 )
+# "two women and three children were killed" (a family home near the base): local people.
 LOCALS_RE = re.compile(
     r"\b(?:wom[ae]n|child(?:ren)?|boys?|girls?|family|villagers?|residents?)\b", re.IGNORECASE
 )
