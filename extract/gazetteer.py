@@ -157,7 +157,7 @@ class Gazetteer:
         # "nobody had claimed the Anbar attack": the one base of that province then.
         self._province_pattern = re.compile(
             # not "before the Kirkuk attack", a time named by another attack
-            r"(?<!before )(?<!after )(?<!since )(?<!until )(?<!like )\bthe\s+(?P<town>"
+            r"(?<!before )(?<!after )(?<!since )(?<!until )(?<!like )\bthe\s+(?P<province>"
             + "|".join(re.escape(p) for p in sorted(provinces, key=len, reverse=True))
             + r")\s+(?:attack|strike|barrage|assault|incident)\b",
             re.IGNORECASE,
@@ -303,10 +303,14 @@ class Gazetteer:
                 found.append(SiteMatch(site, m.group(0), m.start(), True))
         provincial = on is not None and any(w in low for w in PROVINCE_ATTACK_WORDS)
         for m in self._province_pattern.finditer(sentence) if provincial else ():
-            candidates = [c for c in self._provinces[m.group("town").lower()] if _hosting(c, on)]
+            candidates = [
+                c for c in self._provinces[m.group("province").lower()] if _hosting(c, on)
+            ]
             if len(candidates) == 1 and candidates[0].id not in seen:
                 seen.add(candidates[0].id)
-                found.append(SiteMatch(candidates[0], m.group("town"), m.start("town"), True))
+                found.append(
+                    SiteMatch(candidates[0], m.group("province"), m.start("province"), True)
+                )
         if self._mission_towns:
             for m in MISSION_RE.finditer(sentence):
                 # "Missiles fired at Erbil ... the US consulate was the target": the mission,
