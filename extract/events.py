@@ -48,7 +48,10 @@ LEAD_SENTENCES = 3
 DEFINITE_RE = re.compile(
     r"\b(?:the|this|that|Saturday's|Sunday's|Monday's|Tuesday's|Wednesday's|Thursday's|"
     r"Friday's|its|latest|(?:to|which|who|had) )\s*(?:latest\s+)?(?:attacks?|strikes?|rockets?|"
-    r"drones?|missiles?|barrage|assault|incident|claimed)\b",
+    r"drones?|missiles?|barrage|assault|incident|claimed)\b"
+    # "Officials called it a dangerous attack": the attack already told of
+    r"|\b(?:call(?:ed|ing|s)?|describ(?:ed|ing|es)|term(?:ed|ing|s)?|brand(?:ed|ing|s)?)\s+it\s+(?:as\s+)?an?\s+"
+    r"(?:[\w-]+\s+){0,3}?(?:attacks?|strikes?|assault|act)\b",
     re.IGNORECASE,
 )
 # "bases hosting US troops", "a US base": a place named only by what it is.
@@ -221,6 +224,14 @@ OTHER_PLACE_RE = re.compile(
     r"checkpoint|barracks)\b",
     re.IGNORECASE,
 )
+# "Officials called it a dangerous attack on a civilian airport": words on the attack just told
+# of, not another place.
+CALLED_RE = re.compile(
+    r"\b(?:call(?:ed|ing|s)?|describ(?:ed|ing|es)|term(?:ed|ing|s)?|brand(?:ed|ing|s)?|condemn(?:ed|ing|s)?)"
+    r"\s+(?:it|this|that|the\s+(?:\w+\s+)?(?:attack|strike|incident))\s+(?:as\s+)?(?:an?\s+)?"
+    r"[^.;,]{0,40}$",
+    re.IGNORECASE,
+)
 # "American forces in Iraq and Syria were attacked four times late on Thursday": troops as the
 # target stand for the base they are at, which a later sentence may name.
 US_FORCES_RE = re.compile(
@@ -380,6 +391,7 @@ class _Draft:
     by_town: bool = False  # the site is only the town's base ("missiles fired at Erbil")
     vague: set[str] = field(default_factory=set)  # figures with a US toll the text won't count
     killed_before: Casualties | None = None  # the death toll before the last clause gave one
+    date_lent: bool = False  # the date is a later sentence's, given to an undated event
 
     def add(self, clause: _Clause, weak: bool = False) -> None:
         """Add what the clause says; a ``weak`` clause (no site of its own) adds weapon types
@@ -409,6 +421,11 @@ class _Draft:
             self.perpetrator = _merge_perpetrator(self.perpetrator, clause.perpetrator)
         if self.date is None and clause.date is not None:
             self.date = clause.date
+        elif self.date_lent and not weak and clause.date is not None and clause.date != self.date:
+            # "... day after Harir drone" (headline), "announced on Thursday" (lead), "On
+            # Wednesday ... a drone on Harir": the event's own sentence dates it.
+            self.date = clause.date
+            self.date_lent = False
         elif (
             self.date is not None
             and clause.date is not None
@@ -867,7 +884,10 @@ def extract_events(
                     last_site = sites[-1]
                     named += [(order, m) for m in sites]
                 elif (
-                    (other := OTHER_PLACE_RE.search(clause_text))
+                    (
+                        (other := OTHER_PLACE_RE.search(clause_text))
+                        and not CALLED_RE.search(clause_text, 0, other.start())
+                    )
                     or (there := any(p in clause_text for p in elsewhere))
                 ) and not (
                     US_SITE_RE.search(clause_text)
@@ -1015,6 +1035,7 @@ def extract_events(
                     # two bases early on Wednesday": the date belongs to the undated events.
                     for draft in (d for d in drafts if d.date is None):
                         draft.add(clause)
+                        draft.date_lent = True
                         touched = draft
                 elif (
                     clause.is_attack

@@ -213,7 +213,7 @@ NO_AMERICANS = (
     r"(?:hurt|harmed|injured|killed|wounded)(?: or (?:hurt|harmed|injured|killed|wounded))?)?"
 )
 ZERO_RE = re.compile(
-    r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:(?:U\.?S\.?|American|coalition) )?(?:casualties|injuries|deaths|fatalities)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?|damage or (?:casualties|injuries))"
+    r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:(?:U\.?S\.?|American|coalition) )?(?:casualties|injuries|deaths|fatalities|victims)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?|damage or (?:casualties|injuries))"
     r"|\b(?:nobody|no one) (?:(?:at|on|in) the (?:base|embassy|compound|consulate|site|outpost) )?(?:was )?"
     r"(?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\b(?:did not|didn't)[\s,]+(?:[^.;]{0,40}?[\s,])?(?:kill|injure|hurt|wound|harm)\s+(?:anyone|anybody)\b"
@@ -221,7 +221,7 @@ ZERO_RE = re.compile(
     r"|\bno (?:human )?(?:losses|loss of life)"
     r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injuries)"
     r"|\bneither\b.{0,40}\bcasualties"
-    r"|\bcaused no (?:casualties|injuries)"
+    r"|\bcaused no (?:casualties|injur(?:y|ies))"
     r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\bcasualty[- ]free\b"
     r"|\bnone of (?:the |those |these )?(?:attacks|strikes|them|which) (?:caused|resulted in|produced) (?:any )?(?:casualties|injuries)"
@@ -380,7 +380,7 @@ def _kind(verb: str) -> str:
 
 
 CASUALTY_CUE_RE = re.compile(
-    r"kill|wound|injur|hurt|dead|died|death|casualt|fatalit|harm|brain|TBI|concussion|loss",
+    r"kill|wound|injur|hurt|dead|died|death|casualt|fatalit|harm|brain|TBI|concussion|loss|victim",
     re.IGNORECASE,
 )
 

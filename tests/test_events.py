@@ -520,3 +520,28 @@ def test_no_one_at_the_base_and_unmanned_aerial_systems() -> None:
     (event,) = _events(text, datetime(2024, 1, 30, 9, tzinfo=IRAQ)).values()
     assert event.munitions == Munitions(1, 1)
     assert (event.killed, event.wounded) == (Casualties(0, 0), Casualties(0, 0))
+
+
+def test_an_events_own_sentence_dates_it_over_a_lead_given_to_all() -> None:
+    text = (
+        "Militia claims drones on Conoco, a day after a Harir drone\n\n"
+        "A militia said on Thursday that it had fired drones at two US bases in Syria.\n\n"
+        "On Wednesday a drone loaded with explosives came down near Harir air base, north-east "
+        "of Erbil. There were no victims, the Kurdish authorities said."
+    )
+    events = _events(text, datetime(2023, 10, 19, 21, tzinfo=IRAQ))
+    harir = events["harir-air-base"]
+    assert harir.date_start == date(2023, 10, 18)
+    assert (harir.killed, harir.wounded) == (Casualties(0, 0), Casualties(0, 0))
+
+
+def test_called_it_an_attack_on_an_airport_is_no_other_place() -> None:
+    text = (
+        "Rockets hit Baghdad airport last Friday; nobody was hurt.\n\n"
+        "On January 3, two drones were shot down at the Baghdad Diplomatic Support Center. "
+        "Officials called it a dangerous attack on a civilian airport. There was no damage and "
+        "no one was injured."
+    )
+    events = _events(text, datetime(2022, 2, 1, 9, tzinfo=IRAQ))
+    bdsc = events["bdsc"]
+    assert (bdsc.killed, bdsc.wounded) == (Casualties(0, 0), Casualties(0, 0))
