@@ -205,6 +205,19 @@ def _year_before(month: int, day: int, today: date) -> date | None:
     return None
 
 
+NAMED_YEAR_RE = re.compile(
+    r",?\s+(?:of\s+)?(?P<which>last|this|the previous|the past|the same) year\b", re.IGNORECASE
+)
+
+
+def _named_year(sentence: str, at: int, today: date) -> int | None:
+    """Return the year words right after a date name ("in January last year"), or None."""
+    m = NAMED_YEAR_RE.match(sentence, at)
+    if m is None or m.group("which").lower() == "the same":
+        return None
+    return today.year - (0 if m.group("which").lower() == "this" else 1)
+
+
 def _latest_weekday(weekday: int, today: date) -> date:
     # DOMAIN.md: "on Saturday" is the latest Saturday on or before publication.
     return today - timedelta(days=(today.weekday() - weekday) % 7)
@@ -317,6 +330,11 @@ def find_date(
             day = _year_before(month, number, today)
             if story_year is not None:
                 day = _in_story(story_year, month, number, anchor, sentence) or day
+            if (named := _named_year(sentence, m.end(), today)) is not None:
+                try:
+                    day = date(named, month, number)
+                except ValueError:
+                    day = None
             if day:
                 add(m, _day(day, m.group(0)))
     for m in HOLIDAY_RE.finditer(sentence):
@@ -344,6 +362,7 @@ def find_date(
         if story_year is not None:
             first = _in_story(story_year, month, 1, anchor, sentence)
             year = first.year if first else year
+        year = _named_year(sentence, m.end(), today) or year
         add(m, _month_span(year, month, m.group(0)))
     for m in RELATIVE_MONTH_RE.finditer(sentence):
         if m.group("which").lower() == "last":

@@ -224,6 +224,18 @@ OTHER_PLACE_RE = re.compile(
     r"checkpoint|barracks)\b",
     re.IGNORECASE,
 )
+# "later counts put the number of wounded at nine", "the toll rose to": a count that replaces
+# the first one.
+REVISED_RE = re.compile(
+    r"\b(?:later|latest|updated|revised|new|final|subsequent)\s+(?:\w+\s+)?(?:counts?|tall(?:y|ies)|"
+    r"tolls?|figures?|numbers?|assessments?)\b"
+    r"|\b(?:has|have|had)?\s*(?:risen|rose|climbed|increased|grown|jumped)\s+to\b"
+    r"|\b(?:risen|rose|climbed|increased|grew|grown)\b[^.;]{0,30}\breaching\s+(?:\w+\s+)?\d"
+    r"|\b(?:revised|raised|updated|lowered|corrected)\s+(?:the\s+|its\s+|their\s+)?(?:\w+\s+)?"
+    r"(?:counts?|tall(?:y|ies)|tolls?|figures?|numbers?)\b",
+    re.IGNORECASE,
+)
+FIRST_COUNT_RE = re.compile(r"\b(?:at first|initially|first|earlier)\b", re.IGNORECASE)
 # "Officials called it a dangerous attack on a civilian airport": words on the attack just told
 # of, not another place.
 CALLED_RE = re.compile(
@@ -258,6 +270,7 @@ SEGMENT_RE = re.compile(
     r"hit|struck|targeted|fell|landed|fired)\b)",
     re.IGNORECASE,
 )
+FRONTED_RE = re.compile(r",?\s*(?:(?:days|hours|weeks) )?(?:after|following)\s", re.IGNORECASE)
 # "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
 ASIDE_RE = re.compile(r"\s[-–—]\s(?:(?!\s[-–—]\s).)*?\s[-–—]\s|\([^)]*\)")
 # "In north-eastern Syria, two bases came under fire": bases counted, in a story about attacks
@@ -403,12 +416,27 @@ class _Draft:
                 self.types.append(kind)
         if self.munitions is None and clause.munitions is not None:
             self.munitions = clause.munitions
+        elif (
+            self.munitions is not None
+            and self.munitions.max is None
+            and clause.munitions is not None
+            and clause.munitions.max is not None
+            and (clause.munitions.min or 0) >= (self.munitions.min or 0)
+        ):
+            # "three of them landed inside the base" ... "14 rockets": the count, not its floor
+            self.munitions = clause.munitions
         if clause.outcome and (self.outcome is None or self.outcome == "impact"):
             self.outcome = clause.outcome if self.outcome is None else self.outcome
         if clause.killed is not None:
             self.killed_before = self.killed
-        self.killed = _merge_casualties(self.killed, clause.killed)
-        self.wounded = _merge_casualties(self.wounded, clause.wounded)
+        # not "at first reported five dead and twenty wounded, then the dead rose to seven":
+        # the clause tells the first count too
+        revised = bool(
+            (cue := REVISED_RE.search(clause.text))
+            and not FIRST_COUNT_RE.search(clause.text, 0, cue.start())
+        )
+        self.killed = _merge_casualties(self.killed, clause.killed, revised)
+        self.wounded = _merge_casualties(self.wounded, clause.wounded, revised)
         if clause.wounded and clause.wounded.total:
             self.last_kind = "wounded"
         elif clause.killed and clause.killed.total:
@@ -458,12 +486,19 @@ class _Draft:
             return
 
 
-def _merge_casualties(old: Casualties | None, new: Casualties | None) -> Casualties | None:
-    """Combine two statements of one figure: a count beats "none reported"; keep the US share."""
+def _merge_casualties(
+    old: Casualties | None, new: Casualties | None, revised: bool = False
+) -> Casualties | None:
+    """Combine two statements of one figure: a count beats "none reported"; keep the US share.
+    A ``revised`` count ("later counts put the number of wounded at nine") replaces the first."""
     if new is None:
         return old
     if old is None:
         return new
+    if revised and new.total and old.total is not None and new.total != old.total:
+        # "no Americans were harmed" ... "the count rose to 109": a first "none" is undone
+        us = new.us if new.us is not None or old.total == 0 else old.us
+        return Casualties(new.total, us if us is None or us <= new.total else None)
     total = old.total if old.total else (new.total if new.total is not None else old.total)
     if new.total == 0 and old.total:
         return Casualties(total, old.us)  # "no injuries" says nothing of the US share of a toll
@@ -681,6 +716,16 @@ def _split_negative(
         return [(0, len(text))], None
     bounds = [0, *(_cut(m) for m in SEGMENT_RE.finditer(text)), len(text)]
     parts = [(a, b) for a, b in pairwise(bounds) if b > a]
+    # "In January, days after the US killed Soleimani at Baghdad airport, Iran fired missiles at
+    # the base": a fronted "after ..." phrase ends at its comma.
+    split: list[tuple[int, int]] = []
+    for a, b in parts:
+        fronted = FRONTED_RE.match(text, a, b)
+        if fronted and a < 40 and (comma := text.find(", ", fronted.end(), b)) != -1:
+            split += [(a, comma), (comma, b)]
+        else:
+            split.append((a, b))
+    parts = split
     if len(parts) == 1:
         return parts, found[0]
     kept = [(a, b) for a, b in parts if _find_negative(text[a:b], vocab) is None]
@@ -880,6 +925,7 @@ def extract_events(
                             if not _speaks(sentence, m) and not _locates(sentence, m, sites)
                         ]
                 there = False  # the clause names a place of no US presence named before
+                site_before, named_before = last_site, len(named)
                 if sites:
                     last_site = sites[-1]
                     named += [(order, m) for m in sites]
@@ -911,8 +957,18 @@ def extract_events(
                 )
                 if negative is None and kept != [(0, len(clause_text))]:
                     # Read the clause without its parts about a US strike (or a threat ...).
+                    all_sites = sites
                     sites = [m for m in sites if any(a <= m.start - start < b for a, b in kept)]
                     clause_text = " ".join(clause_text[a:b].strip(" ,") for a, b in kept)
+                    if all_sites and not sites:
+                        # "..., days after the US killed Soleimani at Baghdad airport, Iran fired
+                        # missiles at the base": the base is the one named before the strike's.
+                        last_site = site_before
+                        del named[named_before:]
+                        sites = _refer_site(THE_BASE_RE.search(clause_text), named, order, start)
+                        if sites:
+                            last_site = sites[-1]
+                            named += [(order, m) for m in sites]
                 clause = _read_clause(clause_text, sentence, sites, published, vocab, narrative)
                 clause.negative = negative
                 last_toll = _share_toll(clause, last_toll)

@@ -46,7 +46,9 @@ MUNITION_RE = re.compile(
     r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b|first\b|second\b|third\b|fourth\b|"
     r"fifth\b|final\b|last\b|further\b|\d)[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
-    r"|shells|UAVs?|rounds|unmanned aerial (?:vehicles?|systems?)|aerial vehicles?)\b(?!\s+(?:attacks?|strikes?|fire|launchers?|sites?|salvos?|barrages?)\b)",
+    r"|shells|UAVs?|rounds|unmanned aerial (?:vehicles?|systems?)|aerial vehicles?)\b(?!\s+(?:attacks?|strikes?|fire|launchers?|sites?|salvos?|barrages?)\b)"
+    # "150 drone and rocket attacks": a count of attacks
+    r"(?!\s+(?:and|or)\s+[\w-]+\s+(?:attacks?|strikes?)\b)",
     re.IGNORECASE,
 )
 PEOPLE = (
@@ -94,7 +96,8 @@ US_SHARE_RE = re.compile(
 # "two American troops", "an American civilian contractor", "34 others"
 # Not "a number of citizens" (no count) nor "one of its members" (the attackers' own dead).
 GROUP = (
-    rf"(?<![\w-])(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM}|another(?!\s+{NUM}\b))\s+"
+    # not "who was not a US citizen": what a person is not
+    rf"(?<![\w-])(?<!\bnot\s)(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM}|another(?!\s+{NUM}\b))\s+"
     r"(?!(?:number|group|handful|few|lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
     r"militants|attackers)['’]?s?)\b)"
     rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}"
@@ -136,8 +139,11 @@ LEFT_WITH_RE = re.compile(
 )
 # "the number of troops hurt ... has risen to more than 40"
 RISEN_RE = re.compile(
-    rf"\b(?P<verb>{KILL}|{WOUND})\b[^.;]{{0,140}}?\b(?:has |had |have )?(?:risen|rose|climbed|"
-    rf"increased|grown|jumped|reached|now stands at|stood at) (?:to )?(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b",
+    # the figure's own verb, the last before it: not "killed three, and the number of injured"
+    rf"\b(?P<verb>{KILL}|{WOUND})\b(?:(?!\b(?:{KILL}|{WOUND})\b)[^.;]){{0,140}}?\b(?:has |had |have )?(?:risen|rose|climbed|"
+    rf"increased|grown|jumped|reached|reaching|now stands at|stood at) (?:to )?(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\b"
+    # "... rose to more than 40 American soldiers"
+    r"(?P<us_after>\s+(?:U\.?S\.?|American)\s+)?",
     re.IGNORECASE,
 )
 # "put the number injured in the attack at eight"
@@ -175,7 +181,9 @@ VAGUE_US_RE = re.compile(
 )
 # "The interpreter, who worked for a US contractor, was killed": one person, named by role.
 SINGLE_RE = re.compile(
-    rf"\b(?:the|an?|one|another)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})(?:\s*,[^,;]{{1,100}},)?\s+"
+    rf"\b(?:the|an?|one|another)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})"
+    # "A contractor who was not a US citizen was killed"
+    r"(?:\s*,[^,;]{1,100},|\s+(?P<rel>who\s+(?:was|is)\s+[^,;.]{1,50}?))?\s+"
     r"(?:was|had been|has been)\s+(?:\w+ly\s+)?(?P<verb>killed|wounded|injured|hurt)\b",
     re.IGNORECASE,
 )
@@ -224,6 +232,7 @@ ZERO_RE = re.compile(
     r"|\bcaused no (?:casualties|injur(?:y|ies))"
     r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\bcasualty[- ]free\b"
+    r"|\bnone (?:of them )?(?:was|were) (?:hurt|injured|wounded|harmed)\b"
     r"|\bnone of (?:the |those |these )?(?:attacks|strikes|them|which) (?:caused|resulted in|produced) (?:any )?(?:casualties|injuries)"
     r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)"
     rf"|{NO_AMERICANS}",
@@ -309,6 +318,14 @@ def _bounds(qualifier: str | None, n: int, n2: int | None) -> tuple[int | None, 
     return (n, n)
 
 
+# "Eleven of them struck the base" (of the missiles just told of): at least that many.
+OF_THEM_RE = re.compile(
+    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>{NUM})\s+of\s+them\s+(?:\w+\s+){{0,2}}?(?:struck|hit|crashed|"
+    r"landed|fell|slammed|exploded|impacted)\b",
+    re.IGNORECASE,
+)
+
+
 def find_munitions(clause: str) -> Munitions | None:
     """Return the count of rockets/drones/missiles the clause gives, or None."""
     for m in MUNITION_RE.finditer(clause):
@@ -322,6 +339,10 @@ def find_munitions(clause: str) -> Munitions | None:
                 continue  # "one of the rockets killed ...": one of a salvo, not its size
             high = None
         return Munitions(low, high)
+    if " of them " in clause and (m := OF_THEM_RE.search(clause)):
+        n = parse_number(m.group("n"))
+        if n and n > 1:
+            return Munitions(_bounds(m.group("q"), n, None)[0], None)
     return None
 
 
@@ -395,7 +416,17 @@ def find_casualties(clause: str) -> CasualtyFigures:
     def record(
         kind: str, total: int | None, us: int | None, span: tuple[int, int], tail: int | None = None
     ) -> None:
-        if kind in figures or any(span[0] < e and s < span[1] for s, e in spans):
+        if any(span[0] < e and s < span[1] for s, e in spans):
+            return
+        if kind in figures:
+            known = figures[kind]
+            if known.total and total and us is not None and known.us is not None:
+                if {known.us, us} == {0} or (known.us == known.total) == (us == total):
+                    return  # not one US and one foreign group: the same people told twice
+                # "four US service members were diagnosed with brain injuries and one Iraqi
+                # soldier was wounded": the clause's toll is both
+                spans.append(span)
+                figures[kind] = Casualties(known.total + total, known.us + us)
             return
         spans.append(span)
         # "Five people, including two Americans, were wounded" or "..., including two Americans"
@@ -429,7 +460,13 @@ def find_casualties(clause: str) -> CasualtyFigures:
         n = parse_number(m.group("n"))
         if n:
             n = _at_least(n, m.group("q"))
-            us = n if US_RE.search(clause[: m.start("n")]) else None
+            us_said = m.group("us_after") or US_RE.search(clause[: m.start("n")])
+            # "the count of service members diagnosed ... rose to 109"
+            before = clause[: m.start("n")]
+            if us_said or re.search(rf"\b{US_WORD_RE.pattern}\b", before, re.IGNORECASE):
+                us: int | None = n
+            else:
+                us = None
             record(_kind(m.group("verb")), n, us, (m.start("n"), m.end("n")))
     for m in NUMBER_AT_RE.finditer(clause):
         n = parse_number(m.group("n"))
@@ -454,7 +491,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
             record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
     for m in SINGLE_RE.finditer(clause):
         if not re.search(r"s$", m.group("who")) or re.search(r"(?:ss|us)$", m.group("who")):
-            us = 1 if US_RE.search(m.group("who")) else None
+            rel = m.group("rel") or ""
+            us = 1 if US_RE.search(m.group("who")) or US_RE.search(rel) else None
+            if NOT_US_RE.search(rel):
+                us = 0
             record(_kind(m.group("verb")), 1, us, m.span())
     for m in NAMED_RE.finditer(clause):
         if re.search(PEOPLE + r"|\b(?:American|U\.?S\.?)\b", m.group("who"), re.IGNORECASE):

@@ -324,3 +324,15 @@ def test_the_start_of_a_war_or_term_dates_no_attack() -> None:
     assert find_date("the first attack since the Gaza war began in October", published) is None
     assert find_date("the first since President Biden took office in January", published) is None
     assert find_date("rockets hit the base in October", published) is not None
+
+
+def test_a_month_or_day_then_last_year_is_that_year() -> None:
+    published = datetime(2021, 3, 5, 12, tzinfo=IRAQ)
+    january = find_date("In January last year, Iran fired missiles at the base.", published)
+    assert january is not None and (january.start, january.end) == (
+        date(2020, 1, 1),
+        date(2020, 1, 31),
+    )
+    march = find_date("On March 11 last year, rockets hit Camp Taji.", published)
+    assert march is not None and march.start == date(2020, 3, 11)
+    assert find_date("In December of this year rockets will fall.", published) is None

@@ -545,3 +545,48 @@ def test_called_it_an_attack_on_an_airport_is_no_other_place() -> None:
     events = _events(text, datetime(2022, 2, 1, 9, tzinfo=IRAQ))
     bdsc = events["bdsc"]
     assert (bdsc.killed, bdsc.wounded) == (Casualties(0, 0), Casualties(0, 0))
+
+
+def test_the_base_after_a_us_strike_at_another_site_is_the_one_named_before() -> None:
+    text = (
+        "Rockets hit Ain al-Asad on Wednesday, the Pentagon said.\n\n"
+        "Ain al-Asad has been hit before. In January last year, days after the US killed Qassem "
+        "Soleimani at Baghdad airport, Iran fired ballistic missiles at the base. Eleven of them "
+        "struck it. No one was killed, and no Americans were harmed, officials said at first, but "
+        "the count of service members diagnosed with brain injuries rose in stages, reaching 109."
+    )
+    events = extract_events(text, datetime(2021, 3, 5, 9, tzinfo=IRAQ))
+    assert [e.site.id for e in events if e.site] == ["ain-al-asad", "ain-al-asad"]
+    (old,) = [e for e in events if e.date_start == date(2020, 1, 1)]
+    assert old.munitions == Munitions(11, None)
+    assert old.wounded == Casualties(109, 109)
+
+
+def test_tolls_a_revised_count_and_a_us_and_a_foreign_group() -> None:
+    text = (
+        "Late on Monday rockets fell on Erbil airport. A civilian contractor who was not a US "
+        "citizen was killed. A first tally listed six wounded; later counts put the number of "
+        "wounded at nine.\n\n"
+        "On Wednesday a missile hit Ain al-Asad air base: four American service members were "
+        "diagnosed with brain injuries and one Iraqi soldier was wounded."
+    )
+    events = _events(text, datetime(2021, 2, 18, 9, tzinfo=IRAQ))
+    erbil, asad = events["erbil-air-base"], events["ain-al-asad"]
+    assert erbil.killed == Casualties(1, 0) and erbil.wounded.total == 9
+    assert asad.wounded == Casualties(5, 4)
+    (quiet,) = _events(
+        "Rockets hit Camp Taji on Monday. All service members were accounted for and none was hurt.",
+        datetime(2020, 3, 17, 9, tzinfo=IRAQ),
+    ).values()
+    assert quiet.wounded == Casualties(0, 0)
+
+
+def test_a_risen_toll_takes_its_own_verb_and_a_tally_of_attacks_is_no_count() -> None:
+    text = (
+        "A drone struck Tower 22 in Jordan on Sunday. The attack killed three American soldiers, "
+        "and the Pentagon said on Monday the number of injured rose to more than 40 American "
+        "soldiers. It came after more than 150 drone and rocket attacks on US forces."
+    )
+    (event,) = _events(text, datetime(2024, 1, 30, 9, tzinfo=IRAQ)).values()
+    assert event.killed == Casualties(3, 3) and event.wounded == Casualties(41, 41)
+    assert event.munitions == Munitions(1, 1)
