@@ -123,7 +123,7 @@ CLOCK_RE = re.compile(
 )
 # A wire dateline: place in capitals, optional country, date, optional outlet, then a dash.
 DATELINE_RE = re.compile(
-    r"^[A-Z][A-Z .'-]+(?:,\s+[A-Z][\w .'-]*?)?,\s+[^-–—()]{3,20}?\s*(?:\([^)]*\))?\s*[-–—]\s"
+    r"^[A-Z][A-Z ./'-]+(?:,\s+[A-Z][\w .'-]*?)?,\s+[^-–—()]{3,20}?\s*(?:\([^)]*\))?\s*[-–—]\s"
 )
 # "the same day", "that night": the date the text spoke of last (resolved by the caller).
 SAME_DAY_RE = re.compile(

@@ -270,6 +270,16 @@ SEGMENT_RE = re.compile(
     r"hit|struck|targeted|fell|landed|fired)\b)",
     re.IGNORECASE,
 )
+MILITANT_TOLL_RE = re.compile(
+    r"\b(?:militants?|insurgents?|gunmen|attackers|militiamen|launch(?:ing)? teams?)\b[^.;]{0,40}?"
+    r"\b(?:were|had been|have been|was)\s+(?:\w+ly\s+)?(?:killed|dead)\b"
+    r"|\b(?:killed|killing)\s+(?:[\w-]+\s+){0,4}?(?:militants|insurgents|gunmen|attackers|militiamen)\b",
+    re.IGNORECASE,
+)
+IT_HIT_RE = re.compile(
+    r"\bit\s+(?:was|had been|has been)\s+(?:\w+ly\s+)?(?:hit|struck|attacked|targeted|shelled)\b"
+    r"|\bit\s+came\s+under\s+(?:\w+\s+)?(?:fire|attack)\b",
+)
 FRONTED_RE = re.compile(r",?\s*(?:(?:days|hours|weeks) )?(?:after|following)\s", re.IGNORECASE)
 # "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
 ASIDE_RE = re.compile(r"\s[-–—]\s(?:(?!\s[-–—]\s).)*?\s[-–—]\s|\([^)]*\)")
@@ -284,6 +294,10 @@ US_SITE_RE = re.compile(
     r"\b(?:(?:a|an|the|one|two|three|several)\s+(?:[\w-]+\s+){0,2}?(?:U\.?S\.?|American|coalition)"
     r"(?:-led)?\s+(?:coalition\s+)?(?:military\s+|troop\s+|patrol\s+)?(?:base|outpost|garrison|"
     r"facility|site|position)s?"
+    # "a base of the International Coalition", "a position of the American forces"
+    r"|(?:a|an|one|two|three|several)\s+(?:base|outpost|garrison|facility|position)s?\s+(?:of|for)\s+"
+    r"the\s+(?:international\s+)?(?:U\.?S\.?|American|coalition|US-led)(?:\s+(?:coalition|forces|troops|"
+    r"army|military))?\b"
     # "a base in north-eastern Syria housing US troops"
     r"|(?:bases?|outposts?|facilit(?:y|ies)|compounds?|sites?|positions?)(?:\s+(?:in|near|at|outside)"
     r"(?:\s+[\w'-]+){1,3}?)?\s+(?:hosting|housing|used by|where)\s+(?:\w+\s+){0,2}?"
@@ -924,6 +938,16 @@ def extract_events(
                             for m in sites
                             if not _speaks(sentence, m) and not _locates(sentence, m, sites)
                         ]
+                    if (
+                        not sites
+                        and named
+                        and named[-1][0] >= order - 1
+                        and (it := IT_HIT_RE.search(clause_text))
+                    ):
+                        # "At-Tanf has been their preferred target. On Oct. 20 it was hit by
+                        # drones": the site the sentence before named
+                        before = named[-1][1]
+                        sites = [SiteMatch(before.site, before.text, start + it.start())]
                 there = False  # the clause names a place of no US presence named before
                 site_before, named_before = last_site, len(named)
                 if sites:
@@ -994,6 +1018,23 @@ def extract_events(
                     # "... was killed in the American strikes, while the government said one
                     # of its soldiers died", "US jets struck three facilities. Four fighters
                     # were killed.": the strike's toll goes on.
+                    if MILITANT_TOLL_RE.search(clause.text):
+                        negative_before = True  # and may go on in the next sentence
+                    continue
+                if (
+                    after_negative
+                    and touched is None
+                    and not clause.sites
+                    and (clause.killed or clause.wounded)
+                    and REVISED_RE.search(clause.text)
+                ):
+                    continue  # "... By Thursday that had grown to four fighters killed"
+                if not clause.sites and MILITANT_TOLL_RE.search(clause.text):
+                    # "US helicopters hunted the launch teams ... two or three militants had been
+                    # killed. By Thursday that had grown to four fighters killed": the answer's
+                    # toll, not the attack's.
+                    touched = last = None
+                    negative_before = True
                     continue
                 if NOT_CAUSED_RE.search(clause.text) and (touched or last) is not None:
                     # "A contractor died of a cardiac episode ... his death was not caused by an
@@ -1029,6 +1070,10 @@ def extract_events(
                         if generic:
                             # "Rockets fall on the base every week, usually harmlessly" says
                             # nothing of this attack.
+                            continue
+                        if draft is None and _in_aside(sentence, match):
+                            # "Thursday's attack - a drone of the kind flown at al-Tanf for
+                            # months -": no attack there
                             continue
                         if draft is None and not generic:
                             # "A drone struck a US outpost ... The drone hit Tower 22": the site
@@ -1116,6 +1161,9 @@ def extract_events(
                             if d.date
                             and d.date.precision == clause.date.precision
                             and _dates_meet(d.date, clause.date)
+                            # "Yesterday a drone hit a base of the coalition in Hasakah" after
+                            # today's rockets at al-Omar: another base, another day
+                            and not (clause.us_site_text and d.site and d.date != clause.date)
                         ),
                         None,
                     )
@@ -1371,12 +1419,26 @@ def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
             if _dates_meet(d.date or _undated, draft.date or _undated)
             and d.site is not None
             and _country_fits(draft, d.site)
+            # "Yesterday a drone hit a base of the coalition in Hasakah": not today's base
+            and not _other_days(d.date, draft.date)
         ]
         if len(matches) != 1:
             kept.append(draft)
             continue
         _merge_into(matches[0], draft)
     return kept
+
+
+def _in_aside(sentence: str, match: SiteMatch) -> bool:
+    """Whether the site is named inside a dash or bracket aside of the sentence."""
+    if " - " not in sentence and "(" not in sentence and "–" not in sentence:
+        return False
+    return any(a.start() <= match.start < a.end() for a in ASIDE_RE.finditer(sentence))
+
+
+def _other_days(a: DateSpan | None, b: DateSpan | None) -> bool:
+    """Whether both dates are days, and not the same one."""
+    return bool(a and b and a.precision == b.precision == "day" and a.start != b.start)
 
 
 def _fold_town(drafts: list[_Draft], today: date) -> list[_Draft]:

@@ -227,7 +227,7 @@ ZERO_RE = re.compile(
     r"|\b(?:did not|didn't)[\s,]+(?:[^.;]{0,40}?[\s,])?(?:kill|injure|hurt|wound|harm)\s+(?:anyone|anybody)\b"
     r"|\bwithout (?:causing )?(?:any )?(?:(?:human|material|human or material) )?(?:casualties|injuries|losses|loss of life)"
     r"|\bno (?:human )?(?:losses|loss of life)"
-    r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injuries)"
+    r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injur(?:y|ies))"
     r"|\bneither\b.{0,40}\bcasualties"
     r"|\bcaused no (?:casualties|injur(?:y|ies))"
     r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)(?: or (?:hurt|injured|killed|wounded))?"
@@ -326,6 +326,14 @@ OF_THEM_RE = re.compile(
 )
 
 
+# "The one-way attack drone hit the base": one weapon, told of as the one
+THE_ONE_RE = re.compile(
+    r"\b[Tt]he\s+(?:(?!attack\b)[\w-]+\s+){0,2}?(?:drone|rocket|missile|UAV)\s+(?:had\s+)?"
+    r"(?:hit|struck|slammed|exploded|crashed|landed|smashed|detonated)\b"
+    r"|\b[Tt]he\s+(?:[\w-]+\s+)?attack\s+drone\s+(?:had\s+)?(?:hit|struck|slammed|exploded|crashed)\b"
+)
+
+
 def find_munitions(clause: str) -> Munitions | None:
     """Return the count of rockets/drones/missiles the clause gives, or None."""
     for m in MUNITION_RE.finditer(clause):
@@ -343,6 +351,8 @@ def find_munitions(clause: str) -> Munitions | None:
         n = parse_number(m.group("n"))
         if n and n > 1:
             return Munitions(_bounds(m.group("q"), n, None)[0], None)
+    if THE_ONE_RE.search(clause):
+        return Munitions(1, 1)
     return None
 
 

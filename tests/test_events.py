@@ -590,3 +590,45 @@ def test_a_risen_toll_takes_its_own_verb_and_a_tally_of_attacks_is_no_count() ->
     (event,) = _events(text, datetime(2024, 1, 30, 9, tzinfo=IRAQ)).values()
     assert event.killed == Casualties(3, 3) and event.wounded == Casualties(41, 41)
     assert event.munitions == Munitions(1, 1)
+
+
+def test_yesterdays_drone_on_a_base_of_the_coalition_is_not_todays_named_base() -> None:
+    text = (
+        "Rockets fall toward al-Omar field\n\n"
+        "Rockets were launched this morning, Friday, toward the base of the coalition in al-Omar "
+        "oil field. The attack did not cause any injury to the American personnel.\n\n"
+        "Yesterday, Thursday, a drone had hit a facility inside a base of the coalition in the "
+        "countryside of al-Hasakah. The Pentagon said the attack killed an American contractor."
+    )
+    events = extract_events(text, datetime(2023, 3, 24, 14, tzinfo=IRAQ))
+    by_day = {e.date_start: e for e in events}
+    assert by_day[date(2023, 3, 24)].site.id == "green-village"
+    assert by_day[date(2023, 3, 24)].killed == Casualties(0, 0)
+    assert by_day[date(2023, 3, 23)].site is None
+    assert by_day[date(2023, 3, 23)].killed == Casualties(1, 1)
+
+
+def test_a_site_in_an_aside_and_a_slashed_dateline() -> None:
+    text = (
+        "WASHINGTON/BEIRUT, March 24 (Wire) - A drone slammed into a coalition base near Hasakah "
+        "on Thursday, killing an American contractor.\n\n"
+        "What marks Thursday's attack is not its make - a drone of the kind flown at al-Tanf for "
+        "months - but that it got through."
+    )
+    (event,) = extract_events(text, datetime(2023, 3, 24, 7, tzinfo=IRAQ))
+    assert event.site is None and event.date_start == date(2023, 3, 23)
+    assert event.munitions == Munitions(1, 1)
+
+
+def test_it_was_hit_is_the_site_before_and_the_answers_toll_is_not_the_attacks() -> None:
+    text = (
+        "On Wednesday rockets were fired at Green Village. US helicopters and an AC-130 gunship "
+        "struck the launch area. Two suspected militants had been killed, officials said. By "
+        "Thursday that had grown to four fighters killed.\n\n"
+        "At-Tanf has been the militias' favourite target. On Oct. 20 last year it was hit by "
+        "drones and rockets. No Americans were hurt."
+    )
+    events = _events(text, datetime(2022, 8, 26, 9, tzinfo=IRAQ))
+    assert events["green-village"].killed.total is None
+    tanf = events["al-tanf"]
+    assert tanf.date_start == date(2021, 10, 20) and tanf.location_text == "At-Tanf"
