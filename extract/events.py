@@ -790,7 +790,7 @@ def _read_clause(
         outcome=_read_outcome(text, vocab),
         perpetrator=_read_perpetrator(text, vocab),
         definite=bool(DEFINITE_RE.search(text)),
-        us_site_text=us_site.group(0) if us_site else None,
+        us_site_text=_with_place(text, us_site) if us_site else None,
         us_share=find_us_share(text),
         vague_us=_vague_kind(text),
     )
@@ -1427,6 +1427,19 @@ def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
             continue
         _merge_into(matches[0], draft)
     return kept
+
+
+# "a base of the coalition | in the countryside of al-Hasakah", "a coalition base | near Hasakah"
+PLACE_AFTER_RE = re.compile(
+    r"\s+(?:in|near|outside)\s+(?:the\s+)?(?:(?i:countryside|province|outskirts|desert|area)\s+of\s+)?"
+    r"(?:(?i:north|south|east|west)[\w-]*\s+)?(?:al-)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?"
+)
+
+
+def _with_place(text: str, us_site: re.Match[str]) -> str:
+    """Return the words naming an unnamed US site, with the place right after them."""
+    place = PLACE_AFTER_RE.match(text, us_site.end())
+    return text[us_site.start() : place.end()] if place else us_site.group(0)
 
 
 def _in_aside(sentence: str, match: SiteMatch) -> bool:

@@ -8,6 +8,7 @@ report that states them, so a revised toll updates the incident.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,8 +104,44 @@ def _places_match(a: Event, b: Event) -> bool:
     if a.site and b.site:
         return a.site.id == b.site.id or distance_km(a.site, b.site) <= MERGE_KM
     if a.site is None and b.site is None:
-        return a.location_text.strip().lower() == b.location_text.strip().lower()
+        if a.location_text.strip().lower() == b.location_text.strip().lower():
+            return True
+        # "a coalition base near Hasakah" and "a base of the coalition in al-Hasakah"
+        return bool(_place_words(a.location_text) & _place_words(b.location_text))
     return False
+
+
+# Capitalised words in a description of an unnamed site that name no place.
+_NOT_PLACES = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "us",
+        "u.s.",
+        "american",
+        "americans",
+        "coalition",
+        "international",
+        "us-led",
+        "iraq",
+        "syria",
+        "jordan",
+        "kuwait",
+        "qatar",
+        "bahrain",
+        "uae",
+        "saudi",
+        "arabia",
+    ]
+)
+
+
+def _place_words(text: str) -> set[str]:
+    """Return the place names in a description of an unnamed site ("... near Hasakah"):
+    capitalised words, without "al-", other than the country's and the coalition's."""
+    words = {w.lower().removeprefix("al-") for w in re.findall(r"\b(?:al-)?[A-Z][\w'-]+", text)}
+    return {w for w in words if w not in _NOT_PLACES and len(w) > 2}
 
 
 def events_match(a: Event, b: Event) -> bool:

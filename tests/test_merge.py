@@ -1,4 +1,4 @@
-"""Merging: one article's two days at one base are two incidents."""
+"""Merging: one article's two days at one base are two incidents; unnamed bases by place."""
 
 from __future__ import annotations
 
@@ -40,3 +40,18 @@ def test_a_month_report_does_not_bridge_two_days_nor_an_article_s_two_attacks() 
     first = Incident(2, (Report(day, one),))
     assert match_incident(month, [first], one.url) is None
     assert match_incident(month, [first], other.url) is first
+
+
+def test_unnamed_bases_merge_by_the_place_they_are_near_only() -> None:
+    day = date(2023, 3, 23)
+    near = Event(day, day, "day", True, None, "a coalition base near Hasakah", attack_type="drone")
+    base_of = Event(
+        day, day, "day", True, None, "a base of the coalition in the countryside of al-Hasakah"
+    )
+    elsewhere = Event(day, day, "day", True, None, "a coalition base near Deir ez-Zor")
+    vague = Event(day, day, "day", True, None, "a coalition base")
+    source = SourceRef("https://example.org/a", "a", datetime(2023, 3, 24, tzinfo=IRAQ))
+    incident = Incident(1, (Report(near, source),))
+    assert match_incident(base_of, [incident], "https://example.org/b") is incident
+    assert match_incident(elsewhere, [incident], "https://example.org/c") is None
+    assert match_incident(vague, [incident], "https://example.org/d") is None
