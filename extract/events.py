@@ -307,7 +307,7 @@ US_SITE_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: it keys the lru caches
 class Vocabulary:
     """The compiled word lists from extract/data/vocab.yaml."""
 
@@ -344,8 +344,12 @@ def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
         outcomes=tuple((k, _words(p)) for k, p in data["outcomes"].items()),
         perpetrators=tuple(perpetrators),
         statuses=tuple((k, _words(p)) for k, p in data["perpetrator_status"].items()),
+        # one pattern for all names, each in its own group (p0, p1, ...) with its own case
         any_perpetrator=re.compile(
-            "|".join(f"(?:{p.pattern})" for _, p in perpetrators), re.IGNORECASE
+            "|".join(
+                f"(?P<p{i}>(?{'i' if p.flags & re.IGNORECASE else '-i'}:{p.pattern}))"
+                for i, (_, p) in enumerate(perpetrators)
+            )
         ),
     )
 
@@ -558,20 +562,20 @@ def _types_cached(text: str, vocab: Vocabulary) -> tuple[str, ...]:
 def _read_perpetrator(text: str, vocab: Vocabulary) -> Perpetrator | None:
     # the cheap test first: "calling itself", "called", "named"
     self_named = SELF_NAMED_RE.search(text) if "call" in text or "named" in text else None
-    if not vocab.any_perpetrator.search(text) and self_named is None:
+    found = vocab.any_perpetrator.search(text)
+    if found is None and self_named is None:
         return None  # the cheap test first: most clauses name no one (no name, no perpetrator)
     name = None
     best = len(text) + 1
     if self_named is not None:
         name, best = self_named.group("name"), self_named.start()
-    for canonical, pattern in vocab.perpetrators:
-        for m in pattern.finditer(text):
-            # "troops supporting the coalition against Islamic State": the foe, not the attacker
-            if FOE_RE.search(text, 0, m.start()):
-                continue
-            if m.start() < best:
-                name, best = canonical, m.start()
+    # The name said first (the first of the list where two start together).
+    while found is not None and found.start() < best:
+        # "troops supporting the coalition against Islamic State": the foe, not the attacker
+        if not FOE_RE.search(text, 0, found.start()):
+            name = vocab.perpetrators[int(str(found.lastgroup)[1:])][0]
             break
+        found = vocab.any_perpetrator.search(text, found.start() + 1)
     status = "unknown"
     for candidate, pattern in vocab.statuses:
         if pattern.search(text):

@@ -122,10 +122,38 @@ def _name_key(name: str) -> str:
     return " ".join(re.sub(r"['’]s\b|[\-–]", " ", name).lower().split())
 
 
-def _alias_pattern(alias: str) -> str:
-    """Return a regex for an alias: any of space/hyphen between words, optional possessive."""
-    words = [re.escape(w) for w in re.split(r"[\s\-]+", alias.strip()) if w]
-    return r"(?:['’]s)?[\s\-–]+".join(words)
+ALIAS_SEP = r"(?:['’]s)?[\s\-–]+"
+
+
+def _alias_words(alias: str) -> list[str]:
+    """Return an alias's words: any of space/hyphen between them, an optional possessive."""
+    return [w.lower() for w in re.split(r"[\s\-]+", alias.strip()) if w]
+
+
+def _trie_pattern(aliases: list[list[str]]) -> str:
+    """Return one regex for all aliases, their words shared as a trie ("al Asad", "al Tanf"
+    read "al" once): a flat alternation of 300 names costs every position of every sentence
+    a try of each name. Longer names are tried first, as in the flat alternation."""
+    trie: dict[str, Any] = {}
+    for words in aliases:
+        node = trie
+        for word in words:
+            node = node.setdefault(word, {})
+        node[""] = {}  # a name ends here
+
+    def build(node: dict[str, Any]) -> str:
+        branches = []
+        for word in sorted((w for w in node if w), key=len, reverse=True):
+            child = node[word]
+            rest = build(child) if any(child) else ""
+            if rest:
+                tail = f"(?:{ALIAS_SEP}{rest})" + ("?" if "" in child else "")
+            else:
+                tail = ""
+            branches.append(re.escape(word) + tail)
+        return "(?:" + "|".join(branches) + ")"
+
+    return build(trie)
 
 
 class Gazetteer:
@@ -138,9 +166,8 @@ class Gazetteer:
             for name in (site.name, *site.aliases):
                 names.setdefault(name.lower(), site)
         self._by_name = names
-        ordered = sorted(names, key=len, reverse=True)
         self._pattern = re.compile(
-            r"(?<![\w-])(?:" + "|".join(_alias_pattern(n) for n in ordered) + r")(?![\w])",
+            r"(?<![\w-])" + _trie_pattern([_alias_words(n) for n in names]) + r"(?![\w])",
             re.IGNORECASE,
         )
         self._lookup = {_name_key(n): s for n, s in names.items()}
