@@ -231,6 +231,7 @@ REVISED_RE = re.compile(
     r"tolls?|figures?|numbers?|assessments?)\b"
     r"|\b(?:has|have|had)?\s*(?:risen|rose|climbed|increased|grown|jumped)\s+to\b"
     r"|\b(?:risen|rose|climbed|increased|grew|grown)\b[^.;]{0,30}\breaching\s+(?:\w+\s+)?\d"
+    r"|\bnumber of\b[^.;]{0,60}\b(?:reached|rose to|climbed to|stood at)\b"
     r"|\b(?:revised|raised|updated|lowered|corrected)\s+(?:the\s+|its\s+|their\s+)?(?:\w+\s+)?"
     r"(?:counts?|tall(?:y|ies)|tolls?|figures?|numbers?)\b",
     re.IGNORECASE,
@@ -432,8 +433,16 @@ class _Draft:
         for kind in clause.types:
             if kind not in self.types and not (weak and self.types):
                 self.types.append(kind)
+        # a later count replaces the first; not "at first reported five dead and twenty
+        # wounded, then the dead rose to seven": that clause tells the first count too
+        revised = bool(
+            (cue := REVISED_RE.search(clause.text))
+            and not FIRST_COUNT_RE.search(clause.text, 0, cue.start())
+        )
         if self.munitions is None and clause.munitions is not None:
             self.munitions = clause.munitions
+        elif revised and clause.munitions is not None:
+            self.munitions = clause.munitions  # "the number of rockets ... reached eighteen"
         elif (
             self.munitions is not None
             and self.munitions.max is None
@@ -447,12 +456,6 @@ class _Draft:
             self.outcome = clause.outcome if self.outcome is None else self.outcome
         if clause.killed is not None:
             self.killed_before = self.killed
-        # not "at first reported five dead and twenty wounded, then the dead rose to seven":
-        # the clause tells the first count too
-        revised = bool(
-            (cue := REVISED_RE.search(clause.text))
-            and not FIRST_COUNT_RE.search(clause.text, 0, cue.start())
-        )
         self.killed = _merge_casualties(self.killed, clause.killed, revised)
         self.wounded = _merge_casualties(self.wounded, clause.wounded, revised)
         if clause.wounded and clause.wounded.total:

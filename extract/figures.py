@@ -274,6 +274,15 @@ def find_us_share(clause: str) -> tuple[int | None, bool, str | None, bool] | No
     if m:
         word = m.group("n").lower()
         of = re.search(rf"\b(?:{KILL})\b|\b(?P<w>{WOUND})\b", m.group(0), re.IGNORECASE)
+        if of is None:
+            # "the toll is three dead, two of them are American soldiers, ... and twelve
+            # wounded": the figure just before the share
+            told = list(
+                re.finditer(
+                    rf"\b(?:{KILL})\b|\b(?P<w>{WOUND})\b", clause[: m.start()], re.IGNORECASE
+                )
+            )
+            of = told[-1] if told else None
         kind = None if of is None else ("wounded" if of.group("w") else "killed")
         sub = m.group("sub") is not None
         if word in ("none", "neither"):

@@ -632,3 +632,15 @@ def test_it_was_hit_is_the_site_before_and_the_answers_toll_is_not_the_attacks()
     assert events["green-village"].killed.total is None
     tanf = events["al-tanf"]
     assert tanf.date_start == date(2021, 10, 20) and tanf.location_text == "At-Tanf"
+
+
+def test_a_share_speaks_of_the_figure_just_before_it_and_a_count_that_reached() -> None:
+    text = (
+        "Rockets fell on Camp Taji on Wednesday evening. Officials at first said ten rockets "
+        "fell, before the coalition confirmed that the toll is three dead, two of them are "
+        "American soldiers, in addition to twelve wounded. The number of the rockets which fell "
+        "inside the camp reached eighteen rockets."
+    )
+    (event,) = _events(text, datetime(2020, 3, 13, 9, tzinfo=IRAQ)).values()
+    assert event.killed == Casualties(3, 2) and event.wounded == Casualties(12, None)
+    assert event.munitions == Munitions(18, 18)
