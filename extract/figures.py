@@ -179,6 +179,13 @@ VAGUE_US_RE = re.compile(
     rf"(?:{WOUND}|{KILL}|evaluat\w+|treated|injur\w*)",
     re.IGNORECASE,
 )
+# "wounded several other people, among them one American": no total, a US share
+VAGUE_AMONG_RE = re.compile(
+    rf"\b(?P<verb>{KILL}|{WOUND})\s+(?:several|some|many|a number of|dozens of|scores of|a few)\s+"
+    rf"(?:other\s+)?(?:[\w-]+\s+)?{PEOPLE},?\s+(?:among them|including)\s+(?P<n>{NUM})\s+"
+    r"(?:U\.?S\.?|Americans?)\b",
+    re.IGNORECASE,
+)
 # "The interpreter, who worked for a US contractor, was killed": one person, named by role.
 SINGLE_RE = re.compile(
     rf"\b(?:the|an?|one|another)\s+(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})"
@@ -491,6 +498,10 @@ def find_casualties(clause: str) -> CasualtyFigures:
         n = parse_number(m.group("n"))
         if n:
             record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
+    for m in VAGUE_AMONG_RE.finditer(clause):
+        us = parse_number(m.group("n"))
+        if us:
+            record(_kind(m.group("verb")), None, us, m.span())
     for m in AFTER_VERB_RE.finditer(clause):
         total, us = _count_groups(m.group("list"))
         if total:

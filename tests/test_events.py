@@ -644,3 +644,12 @@ def test_a_share_speaks_of_the_figure_just_before_it_and_a_count_that_reached() 
     (event,) = _events(text, datetime(2020, 3, 13, 9, tzinfo=IRAQ)).values()
     assert event.killed == Casualties(3, 2) and event.wounded == Casualties(12, None)
     assert event.munitions == Munitions(18, 18)
+
+
+def test_several_others_among_them_one_american() -> None:
+    text = (
+        "In February a rocket barrage on Erbil airport killed a contractor who was not an "
+        "American, and wounded several other people, among them one American service member."
+    )
+    (event,) = _events(text, datetime(2021, 4, 16, 9, tzinfo=IRAQ)).values()
+    assert event.killed == Casualties(1, 0) and event.wounded == Casualties(None, 1)
