@@ -277,6 +277,12 @@ MILITANT_TOLL_RE = re.compile(
     r"|\b(?:killed|killing)\s+(?:[\w-]+\s+){0,4}?(?:militants|insurgents|gunmen|attackers|militiamen)\b",
     re.IGNORECASE,
 )
+# ", and drones at targets in Dubai": a weapon sent at another target of the same salvo
+OTHER_TARGET_RE = re.compile(
+    r",?\s+(?:and|while|as)\s+(?:(?:an?|one|two|three|four|five|\d+)\s+)?(?:[\w-]+\s+)?"
+    r"(?:rockets?|drones?|missiles?)\s+(?:were\s+)?(?:at|on|against|towards?)\s+[^.;,]*",
+    re.IGNORECASE,
+)
 IT_HIT_RE = re.compile(
     r"\bit\s+(?:was|had been|has been)\s+(?:\w+ly\s+)?(?:hit|struck|attacked|targeted|shelled)\b"
     r"|\bit\s+came\s+under\s+(?:\w+\s+)?(?:fire|attack)\b",
@@ -435,10 +441,9 @@ class _Draft:
                 self.types.append(kind)
         # a later count replaces the first; not "at first reported five dead and twenty
         # wounded, then the dead rose to seven": that clause tells the first count too
-        revised = bool(
-            (cue := REVISED_RE.search(clause.text))
-            and not FIRST_COUNT_RE.search(clause.text, 0, cue.start())
-        )
+        cue = REVISED_RE.search(clause.text)
+        first_too = bool(cue and FIRST_COUNT_RE.search(clause.text, 0, cue.start()))
+        revised = bool(cue) and not first_too
         if self.munitions is None and clause.munitions is not None:
             self.munitions = clause.munitions
         elif revised and clause.munitions is not None:
@@ -458,6 +463,12 @@ class _Draft:
             self.killed_before = self.killed
         self.killed = _merge_casualties(self.killed, clause.killed, revised)
         self.wounded = _merge_casualties(self.wounded, clause.wounded, revised)
+        if cue and first_too:
+            # "said at first that 25 were injured, before it raised the number to 34": the
+            # figures after the words of the revision are the revised ones
+            later = find_casualties(clause.text[cue.start() :])
+            self.killed = _merge_casualties(self.killed, later.killed, True)
+            self.wounded = _merge_casualties(self.wounded, later.wounded, True)
         if clause.wounded and clause.wounded.total:
             self.last_kind = "wounded"
         elif clause.killed and clause.killed.total:
@@ -772,7 +783,13 @@ def _read_clause(
     vocab: Vocabulary,
     anchor: DateSpan | None = None,
 ) -> _Clause:
-    types = _read_types(text, vocab)
+    weapons = text
+    # "aimed ballistic missiles at Al Dhafra and drones at targets in Dubai": the drones were
+    # not this site's
+    other = OTHER_TARGET_RE.search(text) if sites else None
+    if other and not any(m.text in other.group(0) for m in sites):
+        weapons = text[: other.start()] + text[other.end() :]
+    types = _read_types(weapons, vocab)
     found = _find_negative(text, vocab)
     negative = found[0] if found else None
     figures = find_casualties(text)
@@ -791,7 +808,7 @@ def _read_clause(
         or bool(sites and ORDINAL_ATTACK_RE.search(text)),
         negative=negative,
         habitual=bool(vocab.habitual.search(ASIDE_RE.sub(" ", sentence))),
-        munitions=find_munitions(text),
+        munitions=find_munitions(weapons),
         killed=figures.killed,
         wounded=figures.wounded,
         outcome=_read_outcome(text, vocab),

@@ -58,7 +58,7 @@ PEOPLE = (
     r"employees?|workers?|children|others?|individuals?|americans|citizens?|nationals?|"
     r"officers?|police(?:men)?|military advisers?|advisers?|advisors?|britons?|iraqis?|"
     r"filipinos?|syrians?|kurds?|americans?|reservists?|interpreters?|linguists?|commandos?|wom[ae]n|m[ae]n|"
-    r"boys?|girls?|child|medics?|doctors?|nurses?|pilots?|engineers?)(?!\w)"
+    r"boys?|girls?|child|medics?|doctors?|nurses?|pilots?|engineers?|trainers?)(?!\w)"
 )
 NATIONALITY = (
     r"(?:U\.?S\.?|American|British|U\.?K\.?|Iraqi|Syrian|Kurdish|Jordanian|coalition|Filipino|"
@@ -83,7 +83,7 @@ US_RE = re.compile(
 # "34 service members were injured", "three Army Reserve soldiers": words only the US military
 # uses of its own people, with no other nationality before them.
 US_WORD_RE = re.compile(
-    r"(?:(?:Army\s+)?Reserve\s+|(?:more\s+)?)?(?:service ?members?|servicemembers?|servicemen|"
+    r"(?:(?:Army\s+)?Reserve\s+|(?:more\s+|other\s+)?)?(?:service ?members?|servicemembers?|servicemen|"
     r"service ?wom[ae]n|(?:Army\s+)?reservists?|Marines|Army\s+Reserve\s+soldiers?)",
     re.IGNORECASE,
 )
@@ -100,7 +100,7 @@ GROUP = (
     rf"(?<![\w-])(?<!\bnot\s)(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM}|another(?!\s+{NUM}\b))\s+"
     r"(?!(?:number|group|handful|few|lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
     r"militants|attackers)['’]?s?)\b)"
-    rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}"
+    rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,4}}?{PEOPLE}"
     rf"(?:\s+{PEOPLE})?"
     # "a member of the Iraqi security forces", "one is a member of the US army"
     rf"(?:\s+of\s+(?:the\s+)?(?:[\w.'’-]+\s+){{1,3}}?(?:forces|army|military|police|contingent)\b)?)"
@@ -110,7 +110,7 @@ KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
 WOUND = r"(?:wounded|wounding|wounds|injured|injuring|injuries|injures|hurt|hurting|casualties|(?:traumatic )?brain injur(?:y|ies)|TBI)"
 AFTER_VERB_RE = re.compile(
     # "caused minor injuries to two US service members", "the death of a US contractor"
-    rf"\b(?P<verb>{KILL}|{WOUND})\s+(?:(?:to|of|among)\s+)?(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+|\s+as well as\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)",
+    rf"\b(?P<verb>{KILL}|{WOUND}|injury(?=\s+of\b))\s+(?:(?:to|of|among)\s+)?(?P<list>{GROUP}(?:(?:,\s*|\s+and\s+|\s+as well as\s+){GROUP.replace('?P<n>', '').replace('?P<who>', '').replace('?P<q>', '')})*)",
     re.IGNORECASE,
 )
 BEFORE_VERB_RE = re.compile(
@@ -177,6 +177,12 @@ VAGUE_US_RE = re.compile(
     rf"\b(?:a number of|several|some|many|dozens of|scores of|a few|an unknown number of)\s+"
     rf"(?:(?:U\.?S\.?|American|coalition)\s+)(?:[\w-]+\s+)?{PEOPLE}[^.;]{{0,60}}?"
     rf"(?:{WOUND}|{KILL}|evaluat\w+|treated|injur\w*)",
+    re.IGNORECASE,
+)
+# "raised the number to 34 injured among the service members"
+AMONG_WHO_RE = re.compile(
+    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>\d{{1,4}}|{_WORD_NUM})\s+(?P<verb>{WOUND}|{KILL})\s+among\s+"
+    rf"(?:the\s+|its\s+|our\s+)?(?P<who>(?:[\w-]+\s+){{0,2}}?{PEOPLE})",
     re.IGNORECASE,
 )
 # "wounded several other people, among them one American": no total, a US share
@@ -498,6 +504,13 @@ def find_casualties(clause: str) -> CasualtyFigures:
         n = parse_number(m.group("n"))
         if n:
             record(_kind(m.group("verb")), _at_least(n, m.group("q")), None, m.span())
+    for m in AMONG_WHO_RE.finditer(clause):
+        n = parse_number(m.group("n"))
+        if n:
+            n = _at_least(n, m.group("q"))
+            who = m.group("who")
+            us = n if US_RE.search(who) or US_WORD_RE.search(who) else None
+            record(_kind(m.group("verb")), n, us, m.span())
     for m in VAGUE_AMONG_RE.finditer(clause):
         us = parse_number(m.group("n"))
         if us:

@@ -336,3 +336,13 @@ def test_a_month_or_day_then_last_year_is_that_year() -> None:
     march = find_date("On March 11 last year, rockets hit Camp Taji.", published)
     assert march is not None and march.start == date(2020, 3, 11)
     assert find_date("In December of this year rockets will fall.", published) is None
+
+
+def test_may_the_verb_after_a_number_is_no_date() -> None:
+    published = datetime(2024, 2, 3, 20, tzinfo=IRAQ)
+    assert (
+        find_date("The drone that hit Tower 22 may have been mistaken for a US one.", published)
+        is None
+    )
+    may = find_date("On 22 May rockets hit the base.", published)
+    assert may is not None and may.start == date(2023, 5, 22)

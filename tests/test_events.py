@@ -653,3 +653,38 @@ def test_several_others_among_them_one_american() -> None:
     )
     (event,) = _events(text, datetime(2021, 4, 16, 9, tzinfo=IRAQ)).values()
     assert event.killed == Casualties(1, 0) and event.wounded == Casualties(None, 1)
+
+
+def test_weapons_sent_at_another_target_of_the_salvo_are_not_the_sites() -> None:
+    text = (
+        "Patriot crews at Al Dhafra Air Base fired at two incoming ballistic missiles on Monday. "
+        "A Houthi spokesman said the group had aimed ballistic missiles at Al Dhafra, and drones "
+        "at targets in Dubai."
+    )
+    (event,) = _events(
+        text, datetime(2022, 1, 24, 12, tzinfo=timezone(timedelta(hours=4)))
+    ).values()
+    assert event.attack_type == "ballistic_missile"
+    assert event.munitions == Munitions(2, 2)
+
+
+def test_tolls_other_service_members_injury_of_and_a_raised_number() -> None:
+    first = _events(
+        "Three American soldiers were killed and at least 25 other service members were "
+        "wounded when a drone struck Tower 22 on Sunday.",
+        datetime(2024, 1, 29, 9, tzinfo=IRAQ),
+    )["tower-22"]
+    assert first.wounded == Casualties(25, 25)
+    later = _events(
+        "A drone targeted Tower 22 at dawn on Sunday, which led to the killing of three soldiers "
+        "of the American army and injury of 25 others. The command had said at first that 25 "
+        "were injured, before it raised the number to 34 injured among the service members.",
+        datetime(2024, 1, 29, 21, tzinfo=IRAQ),
+    )["tower-22"]
+    assert later.killed.total == 3 and later.wounded == Casualties(34, 34)
+    jafr = _events(
+        "A guard opened fire at the gate of King Faisal Air Base on 4 November 2016, killing "
+        "three US Army Special Forces trainers.",
+        datetime(2024, 2, 3, 9, tzinfo=IRAQ),
+    )["king-faisal-air-base"]
+    assert jafr.killed == Casualties(3, 3)
