@@ -151,6 +151,10 @@ DAYS_AGO_RE = re.compile(
     r"(?P<dir>ago|earlier|later|afterwards|before|after)\b(?=\s*(?:[,.;]|$))",
     re.IGNORECASE,
 )
+# "A year ago today": the same day of the year, that many years before publication.
+YEARS_AGO_TODAY_RE = re.compile(
+    r"\b(?P<n>a|one|two|three|four|five)\s+years?\s+ago\s+(?:today|this day)\b", re.IGNORECASE
+)
 # "The attack came two days after rockets hit Erbil": the rockets fell two days before the
 # date the text spoke of last.
 DAYS_AFTER_RE = re.compile(
@@ -411,6 +415,13 @@ def find_date(
         add(m, _day(today - timedelta(days=1), m.group(0)))
     for m in YESTERDAY_RE.finditer(sentence):
         add(m, _day(today - timedelta(days=1), m.group(0)))
+    for m in YEARS_AGO_TODAY_RE.finditer(sentence):
+        raw = m.group("n").lower()
+        years = NUMBER_WORDS.get(raw, 1)
+        try:
+            add(m, _day(today.replace(year=today.year - years), m.group(0)))
+        except ValueError:  # 29 February
+            add(m, _day(today.replace(year=today.year - years, day=28), m.group(0)))
     for m in TODAY_RE.finditer(sentence):
         if m.group(0)[0].isupper() and OUTLET_BEFORE_RE.search(sentence, 0, m.start()):
             continue  # "told Anbar Today", "USA Today reported": a name, not a date

@@ -117,10 +117,13 @@ LOCATIVE_RE = re.compile(
 )
 # "17 of them on Ain al-Asad", "and five on Erbil": a site's part of a salvo.
 MUNITION_SHARE_RE = re.compile(
-    r"(?<![\w-])(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
     r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:of them\s+)?"
     r"(?:(?:landed|fell|struck|hit)\s+)?(?:on|at|in|into)\s+(?:the\s+)?$",
     re.IGNORECASE,
+)
+MONTH_BEFORE_RE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+$", re.IGNORECASE
 )
 # "none of the attacks caused casualties": a zero for every attack of that day.
 BLANKET_ZERO_RE = re.compile(
@@ -261,6 +264,10 @@ US_FORCES_RE = re.compile(
 SEGMENT_RE = re.compile(
     r"\s+[-–—]\s+"
     r"|,\s+(?=(?:its|an?|the)\s+(?:[\w-]+\s+){0,3}?(?:answer|response|reply|retaliation|revenge)\b)"
+    # "..., saying the salvo avenged the US killing of Soleimani": what was said of it
+    r"|,\s+(?=(?:saying|claiming|calling it)\s)"
+    # "... at Ain al-Asad to avenge the killing of Soleimani"
+    r"|,?\s+(?=(?:to avenge|avenging|avenged|in revenge for|as revenge for)\s)"
     r"|,?\s+(?=(?:after|since|following|days after|hours after|weeks after|in response to|"
     r"in retaliation for|in revenge for|as revenge for)\s)"
     # "the first wave of retaliation for | the drone attack that killed three soldiers"
@@ -630,8 +637,8 @@ def _munitions_share(sentence: str, match: SiteMatch) -> Munitions | None:
     """Return the count the sentence gives for this one site ("17 of them on Ain al-Asad")."""
     before = sentence[max(0, match.start - 40) : match.start]
     m = MUNITION_SHARE_RE.search(before)
-    if m is None:
-        return None
+    if m is None or MONTH_BEFORE_RE.search(before, 0, m.start()):
+        return None  # not "on January 8 at Ain al-Asad": a day of the month
     n = parse_number(m.group("n"))
     return Munitions(n, n) if n else None
 
@@ -1113,6 +1120,15 @@ def extract_events(
                                 # "A drone slammed into a base in Syria on Friday ... The drone
                                 # hit Rumalyn": the lead's unplaced attack, placed.
                                 clause.date = lead_date
+                            if (
+                                clause.date is None
+                                and order <= LEAD_SENTENCES
+                                and narrative is not None
+                                and narrative_at == (paragraph_no, order - 1)
+                            ):
+                                # "A year ago today, Iran's missiles landed on Ain al-Asad. By
+                                # the time the salvo ended, one had hit Erbil": that night too
+                                clause.date = narrative
                             if clause.date is None and order > LEAD_SENTENCES:
                                 # The story goes on in the same paragraph, or the sentence
                                 # just before gave the date.

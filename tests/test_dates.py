@@ -346,3 +346,9 @@ def test_may_the_verb_after_a_number_is_no_date() -> None:
     )
     may = find_date("On 22 May rockets hit the base.", published)
     assert may is not None and may.start == date(2023, 5, 22)
+
+
+def test_a_year_ago_today() -> None:
+    published = datetime(2021, 1, 8, 10, tzinfo=IRAQ)
+    span = find_date("A year ago today, Iran's missiles landed on Ain al-Asad.", published)
+    assert span is not None and span.start == date(2020, 1, 8) and span.precision == "day"

@@ -688,3 +688,20 @@ def test_tolls_other_service_members_injury_of_and_a_raised_number() -> None:
         datetime(2024, 2, 3, 9, tzinfo=IRAQ),
     )["king-faisal-air-base"]
     assert jafr.killed == Casualties(3, 3)
+
+
+def test_an_anniversary_lead_dates_the_night_and_what_was_said_is_a_segment() -> None:
+    text = (
+        "One year on: the night Iran's missiles hit Ain al-Asad\n\n"
+        "A year ago today, the first of Iran's ballistic missiles landed on Ain al-Asad air "
+        "base. By the time the salvo ended, one had hit Erbil International Airport."
+    )
+    events = _events(text, datetime(2021, 1, 8, 10, tzinfo=IRAQ))
+    assert {e.date_start for e in events.values()} == {date(2020, 1, 8)}
+    assert set(events) == {"ain-al-asad", "erbil-air-base"}
+    said = _events(
+        "Iran launched 16 missiles on January 8 at Ain al-Asad, saying the salvo avenged the US "
+        "killing of Qassem Soleimani.",
+        datetime(2020, 2, 10, 9, tzinfo=IRAQ),
+    )
+    assert said["ain-al-asad"].munitions == Munitions(16, 16)
