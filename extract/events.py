@@ -87,7 +87,9 @@ SELF_NAMED_RE = re.compile(
 # "his death was not caused by an attack"
 NOT_CAUSED_RE = re.compile(
     r"\b(?:death|died|deaths)\b[^.;]{0,30}?\b(?:was|were)\s+not\s+(?:caused\s+by|the\s+result\s+of|"
-    r"due\s+to|related\s+to|linked\s+to)\s+(?:an?|the|any)\s+(?:attack|strike|rocket|drone|hostile)",
+    r"due\s+to|related\s+to|linked\s+to)\s+(?:an?|the|any)\s+(?:attack|strike|rocket|drone|hostile)"
+    # "... had a cardiac episode and died. The Pentagon said no attack took place"
+    r"|\bno\s+attack\s+(?:had\s+)?(?:took\s+place|occurred|happened|taken\s+place)",
     re.IGNORECASE,
 )
 ORDINAL_ATTACK_RE = re.compile(
@@ -294,6 +296,7 @@ IT_HIT_RE = re.compile(
     r"\bit\s+(?:was|had been|has been)\s+(?:\w+ly\s+)?(?:hit|struck|attacked|targeted|shelled)\b"
     r"|\bit\s+came\s+under\s+(?:\w+\s+)?(?:fire|attack)\b",
 )
+HEADING_CHARS = 80  # a paragraph this short, on one line, heads the ones after it
 FRONTED_RE = re.compile(r",?\s*(?:(?:days|hours|weeks) )?(?:after|following)\s", re.IGNORECASE)
 # "- the first time such a weapon was used in this campaign -": an aside, not the clause's news.
 ASIDE_RE = re.compile(r"\s[-–—]\s(?:(?!\s[-–—]\s).)*?\s[-–—]\s|\([^)]*\)")
@@ -926,9 +929,12 @@ def extract_events(
     after_negative = False  # the last sentence was only a US strike, a threat, ...
     held: list[_Clause] = []  # this sentence's attack clauses that named no site
     elsewhere: set[str] = set()  # names of places with no US presence ("a camp at Bashiqa")
+    heading_at = -1  # the order of the last one-line heading ("2) X - posted Wednesday")
     for paragraph in split_paragraphs(text):
         paragraph_no += 1
         last = None  # a new paragraph does not continue the previous one's event
+        if len(paragraph) <= HEADING_CHARS and "\n" not in paragraph.strip():
+            heading_at = order + 1
         for sentence in split_sentences(paragraph):
             order += 1
             touched: _Draft | None = None
@@ -1134,6 +1140,8 @@ def extract_events(
                                 # just before gave the date.
                                 if narrative is None or not (
                                     narrative_at == (paragraph_no, order - 1)
+                                    # a heading gave the date: "2) X - posted Wednesday"
+                                    or narrative_at[1] == heading_at == order - 1
                                     or (
                                         narrative_at[0] == paragraph_no
                                         and order - narrative_at[1] <= THE_BASE_REACH

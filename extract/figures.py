@@ -98,7 +98,8 @@ US_SHARE_RE = re.compile(
 GROUP = (
     # not "who was not a US citizen": what a person is not
     rf"(?<![\w-])(?<!\bnot\s)(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM}|another(?!\s+{NUM}\b))\s+"
-    r"(?!(?:number|group|handful|few|lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
+    r"(?!(?:(?:small|large|big|growing|unknown|unspecified|limited)\s+)?(?:number|group|handful|few|"
+    r"lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
     r"militants|attackers)['’]?s?)\b)"
     rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,4}}?{PEOPLE}"
     rf"(?:\s+{PEOPLE})?"
@@ -235,13 +236,13 @@ NO_AMERICANS = (
 )
 ZERO_RE = re.compile(
     r"\bno (?:immediate )?(?:reports? of |reported )?(?:(?:(?:U\.?S\.?|American|coalition) )?(?:casualties|injuries|deaths|fatalities|victims)(?: or (?:casualties|injuries|deaths))?|one (?:was|were) (?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?|damage or (?:casualties|injuries))"
-    r"|\b(?:nobody|no one) (?:(?:at|on|in) the (?:base|embassy|compound|consulate|site|outpost) )?(?:was )?"
+    r"|\b(?:nobody|no one)(?: else)? (?:(?:at|on|in) the (?:base|embassy|compound|consulate|site|outpost) )?(?:was )?"
     r"(?:hurt|injured|killed|wounded)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\b(?:did not|didn't)[\s,]+(?:[^.;]{0,40}?[\s,])?(?:kill|injure|hurt|wound|harm)\s+(?:anyone|anybody)\b"
     r"|\bwithout (?:causing )?(?:any )?(?:(?:human|material|human or material) )?(?:casualties|injuries|losses|loss of life)"
     r"|\bno (?:human )?(?:losses|loss of life)"
     r"|\b(?:did not|didn't|failed to) (?:cause|result in|inflict) (?:any )?(?:casualties|injur(?:y|ies))"
-    r"|\bneither\b.{0,40}\bcasualties"
+    r"|\bneither\b.{0,40}\b(?:casualties|injur(?:y|ies))"
     r"|\bcaused no (?:casualties|injur(?:y|ies))"
     r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\bcasualty[- ]free\b"

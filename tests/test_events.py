@@ -705,3 +705,21 @@ def test_an_anniversary_lead_dates_the_night_and_what_was_said_is_a_segment() ->
         datetime(2020, 2, 10, 9, tzinfo=IRAQ),
     )
     assert said["ain-al-asad"].munitions == Munitions(16, 16)
+
+
+def test_a_heading_dates_the_claim_under_it_and_small_tolls() -> None:
+    text = (
+        "Resistance channels roundup\n\n"
+        "2) A faction - posted Wednesday afternoon\n\n"
+        "The faction said it had launched a drone at Harir air base. Central Command said the "
+        "drone was destroyed and caused neither injuries nor damage.\n\n"
+        "On Thursday two drones flew at al-Asad; one was destroyed and the other came down, "
+        "leaving a small number of troops with minor injuries. Later that day a contractor had "
+        "a cardiac episode and died; the Pentagon said no attack took place then."
+    )
+    events = _events(text, datetime(2023, 10, 20, 9, tzinfo=IRAQ))
+    harir = events["harir-air-base"]
+    assert harir.date_start == date(2023, 10, 18)
+    assert (harir.killed, harir.wounded) == (Casualties(0, 0), Casualties(0, 0))
+    asad = events["ain-al-asad"]
+    assert asad.wounded.total is None and asad.killed.total is None
