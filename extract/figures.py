@@ -246,6 +246,7 @@ ZERO_RE = re.compile(
     r"|\bcaused no (?:casualties|injur(?:y|ies))"
     r"|\bno (?:one|personnel|troops|service members|people) (?:was |were )?(?:hurt|injured|killed|harmed)(?: or (?:hurt|injured|killed|wounded))?"
     r"|\bcasualty[- ]free\b"
+    r"|\b(?:hurt|injured|wounded|harmed)\s+(?:nobody|no one)\b|\b(?:nobody|no one)\s+died\b"
     r"|\bnone (?:of them )?(?:was|were) (?:hurt|injured|wounded|harmed)\b"
     r"|\bnone of (?:the |those |these )?(?:attacks|strikes|them|which) (?:caused|resulted in|produced) (?:any )?(?:casualties|injuries)"
     r"|\bno (?:U\.?S\.?|American|coalition) (?:or (?:Iraqi|coalition) )?(?:personnel|troops|forces|casualties|service members|injuries)"

@@ -723,3 +723,15 @@ def test_a_heading_dates_the_claim_under_it_and_small_tolls() -> None:
     assert (harir.killed, harir.wounded) == (Casualties(0, 0), Casualties(0, 0))
     asad = events["ain-al-asad"]
     assert asad.wounded.total is None and asad.killed.total is None
+
+
+def test_hurt_nobody_and_nobody_died() -> None:
+    (event,) = _events(
+        "A missile hit Erbil airport on Wednesday. The missile hurt nobody.",
+        datetime(2020, 1, 9, 9, tzinfo=IRAQ),
+    ).values()
+    assert (event.killed, event.wounded) == (Casualties(0, 0), Casualties(0, 0))
+    (other,) = _events(
+        "Rockets hit Camp Taji on Monday. Nobody died.", datetime(2020, 3, 17, 9, tzinfo=IRAQ)
+    ).values()
+    assert other.killed == Casualties(0, 0) and other.wounded.total is None
