@@ -119,9 +119,11 @@ LOCATIVE_RE = re.compile(
 )
 # "17 of them on Ain al-Asad", "and five on Erbil": a site's part of a salvo.
 MUNITION_SHARE_RE = re.compile(
-    r"(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:of them\s+)?"
-    r"(?:(?:landed|fell|struck|hit)\s+)?(?:on|at|in|into)\s+(?:the\s+)?$",
+    r"(?<![\w-])(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:of them\s+)?"
+    # "and one had hit Erbil International Airport"
+    r"(?:(?:(?:had\s+)?(?:landed|fell|struck|hit)\s+)?(?:on|at|in|into)\s+|had\s+(?:struck|hit)\s+)"
+    r"(?:the\s+)?$",
     re.IGNORECASE,
 )
 MONTH_BEFORE_RE = re.compile(

@@ -344,8 +344,13 @@ def _bounds(qualifier: str | None, n: int, n2: int | None) -> tuple[int | None, 
 
 # "Eleven of them struck the base" (of the missiles just told of): at least that many.
 OF_THEM_RE = re.compile(
-    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>{NUM})\s+of\s+them\s+(?:\w+\s+){{0,2}}?(?:struck|hit|crashed|"
-    r"landed|fell|slammed|exploded|impacted)\b",
+    rf"(?<![\w-])(?:{QUALIFIER})?(?P<n>{NUM})\s+(?:of\s+(?:them|which|whose\s+\w+)\s+|had\s+)"
+    r"(?:\w+\s+){0,2}?(?:struck|hit|crashed|landed|fell|slammed|exploded|impacted)\b",
+    re.IGNORECASE,
+)
+# "Eleven of the missiles struck Ain al-Asad": how many hit the site is its count
+HIT_AFTER_RE = re.compile(
+    r"\s+(?:\w+\s+){0,2}?(?:struck|hit|crashed\s+into|landed\s+(?:on|inside|in)|slammed\s+into)\b",
     re.IGNORECASE,
 )
 
@@ -369,12 +374,16 @@ def find_munitions(clause: str) -> Munitions | None:
         if m.group("of") and n2 is None and high == n:
             if n == 1:
                 continue  # "one of the rockets killed ...": one of a salvo, not its size
-            high = None
+            if not HIT_AFTER_RE.match(clause, m.end()):
+                high = None
         return Munitions(low, high)
-    if " of them " in clause and (m := OF_THEM_RE.search(clause)):
+    if (" of " in clause or " had " in clause) and (m := OF_THEM_RE.search(clause)):
         n = parse_number(m.group("n"))
         if n and n > 1:
-            return Munitions(_bounds(m.group("q"), n, None)[0], None)
+            low, high = _bounds(m.group("q"), n, None)
+            # "three of them landed inside": at least that many were fired; "eleven had struck
+            # the base": that many
+            return Munitions(low, high if " had " in m.group(0) else None)
     if THE_ONE_RE.search(clause):
         return Munitions(1, 1)
     return None

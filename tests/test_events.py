@@ -735,3 +735,18 @@ def test_hurt_nobody_and_nobody_died() -> None:
         "Rockets hit Camp Taji on Monday. Nobody died.", datetime(2020, 3, 17, 9, tzinfo=IRAQ)
     ).values()
     assert other.killed == Casualties(0, 0) and other.wounded.total is None
+
+
+def test_how_many_struck_a_site_is_its_count() -> None:
+    events = _events(
+        "Iran fired ballistic missiles at two bases on Wednesday. Eleven of the missiles struck "
+        "Ain al-Asad. By the time the salvo ended, one had hit Erbil International Airport.",
+        datetime(2020, 1, 9, 9, tzinfo=IRAQ),
+    )
+    assert events["ain-al-asad"].munitions == Munitions(11, 11)
+    assert events["erbil-air-base"].munitions == Munitions(1, 1)
+    (part,) = _events(
+        "Rockets were fired at Camp Taji on Monday and three of them landed inside the camp.",
+        datetime(2020, 3, 17, 9, tzinfo=IRAQ),
+    ).values()
+    assert part.munitions == Munitions(3, None)
