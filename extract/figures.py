@@ -101,7 +101,9 @@ GROUP = (
     r"(?!(?:(?:small|large|big|growing|unknown|unspecified|limited)\s+)?(?:number|group|handful|few|"
     r"lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
     r"militants|attackers)['’]?s?)\b)"
-    rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|[a-z]+-?[a-z]*)\s+){{0,4}}?{PEOPLE}"
+    # "three US Army Special Forces trainers": a unit's two-word name is one word here
+    rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|Special\s+Forces|Air\s+Force|"
+    rf"[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}"
     rf"(?:\s+{PEOPLE})?"
     # "a member of the Iraqi security forces", "one is a member of the US army"
     rf"(?:\s+of\s+(?:the\s+)?(?:[\w.'’-]+\s+){{1,3}}?(?:forces|army|military|police|contingent)\b)?)"
