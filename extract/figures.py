@@ -44,7 +44,8 @@ MUNITION_RE = re.compile(
     r"(?:(?!of\b|salvos?\b|barrages?\b|volleys?\b|waves?\b|series\b|number\b|days?\b|weeks?\b|"
     r"months?\b|years?\b|hours?\b|minutes?\b|times?\b|after\b|before\b|since\b|later\b|ago\b|"
     r"when\b|with\b|by\b|from\b|at\b|on\b|in\b|than\b|first\b|second\b|third\b|fourth\b|"
-    r"fifth\b|final\b|last\b|further\b|\d)[\w-]+\s+){0,2}?"
+    # ("eighteen 107mm rockets": a calibre is no number)
+    r"fifth\b|final\b|last\b|further\b|\d(?!\d*(?:mm\b|-?millimet)))[\w-]+\s+){0,2}?"
     r"(?P<w>rockets?|katyushas?|mortar (?:rounds|shells|bombs)|mortars?|drones?|missiles?|projectiles?"
     r"|shells|UAVs?|rounds|unmanned aerial (?:vehicles?|systems?)|aerial vehicles?)\b(?!\s+(?:attacks?|strikes?|fire|launchers?|sites?|salvos?|barrages?)\b)"
     # "150 drone and rocket attacks": a count of attacks

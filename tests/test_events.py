@@ -750,3 +750,11 @@ def test_how_many_struck_a_site_is_its_count() -> None:
         datetime(2020, 3, 17, 9, tzinfo=IRAQ),
     ).values()
     assert part.munitions == Munitions(3, None)
+
+
+def test_a_calibre_between_the_count_and_the_weapon() -> None:
+    (event,) = _events(
+        "When eighteen 107mm rockets fell on Camp Taji on Wednesday evening, three were killed.",
+        datetime(2020, 3, 13, 9, tzinfo=IRAQ),
+    ).values()
+    assert event.munitions == Munitions(18, 18)
