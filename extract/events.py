@@ -256,7 +256,7 @@ CALLED_RE = re.compile(
 # target stand for the base they are at, which a later sentence may name.
 US_FORCES_RE = re.compile(
     r"\b(?:U\.?S\.?|American|coalition)(?:-led)?\s+(?:forces|troops|personnel|service members|"
-    r"soldiers)(?:\s+(?:in|at|near|stationed)\b[^.;,]{0,60}?)?\s+(?:(?:came|come) under|"
+    r"soldiers|positions|bases)(?:\s+(?:in|at|near|stationed)\b[^.;,]{0,60}?)?\s+(?:(?:came|come) under|"
     r"(?:were|was|have been|had been)\s+(?:attacked|targeted|struck|hit))\b"
     # "drones targeted American forces at a base in Hasakah"
     r"|\b(?:targeted|attacked|struck|fired (?:at|on)|launched (?:at|against))\s+(?:the\s+)?"
@@ -781,7 +781,12 @@ def _split_negative(
         kept
         and len(kept) < len(parts)
         and vocab.attack.search(rest)
-        and (named or _read_types(rest, vocab) or US_SITE_RE.search(rest))
+        and (
+            named
+            or _read_types(rest, vocab)
+            or US_SITE_RE.search(rest)
+            or US_FORCES_RE.search(rest)
+        )
     ):
         return kept, None
     return parts, found[0]

@@ -758,3 +758,14 @@ def test_a_calibre_between_the_count_and_the_weapon() -> None:
         datetime(2020, 3, 13, 9, tzinfo=IRAQ),
     ).values()
     assert event.munitions == Munitions(18, 18)
+
+
+def test_us_positions_came_under_fire_after_a_us_strike_and_another_was_aimed_at() -> None:
+    text = (
+        "On Sunday evening, hours after U.S. aircraft struck two facilities in eastern Syria, "
+        "U.S. positions in the northeast came under fire again. One attack targeted forces near "
+        "the al-Omar oil field; another was aimed at the U.S. base at al-Shaddadi."
+    )
+    events = _events(text, datetime(2023, 11, 14, 9, tzinfo=IRAQ))
+    assert events["green-village"].date_start == date(2023, 11, 12)
+    assert events["shaddadi"].date_start == date(2023, 11, 12)
