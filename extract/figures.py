@@ -101,13 +101,14 @@ GROUP = (
     rf"(?<![\w-])(?<!\bnot\s)(?:{QUALIFIER})?(?<![\w-])(?P<n>{NUM}|another(?!\s+{NUM}\b))\s+"
     r"(?!(?:(?:small|large|big|growing|unknown|unspecified|limited)\s+)?(?:number|group|handful|few|"
     r"lot|team|unit)\b|of\s+(?:its|their|the\s+(?:group|militia|"
-    r"militants|attackers)['’]?s?)\b)"
+    # "..., two of them officers": a share of the group before, not another group
+    r"militants|attackers)['’]?s?)\b|of\s+(?:them|those|these|whom)\b)"
     # "three US Army Special Forces trainers": a unit's two-word name is one word here
     rf"(?P<who>(?:(?!including\b|among\b)(?:{NATIONALITY}|Special\s+Forces|Air\s+Force|"
     rf"[a-z]+-?[a-z]*)\s+){{0,3}}?{PEOPLE}"
     rf"(?:\s+{PEOPLE})?"
     # "a member of the Iraqi security forces", "one is a member of the US army"
-    rf"(?:\s+of\s+(?:the\s+)?(?:[\w.'’-]+\s+){{1,3}}?(?:forces|army|military|police|contingent)\b)?)"
+    rf"(?:\s+of\s+(?:the\s+)?(?:[\w.'’-]+\s+){{1,3}}?(?:forces?|army|military|police|contingent)\b)?)"
 )
 GROUP_RE = re.compile(GROUP, re.IGNORECASE)
 KILL = r"(?:killed|killing|kills|kill|dead|died|deaths?)"
@@ -181,6 +182,16 @@ VAGUE_US_RE = re.compile(
     rf"\b(?:a number of|several|some|many|dozens of|scores of|a few|an unknown number of)\s+"
     rf"(?:(?:U\.?S\.?|American|coalition)\s+)(?:[\w-]+\s+)?{PEOPLE}[^.;]{{0,60}}?"
     rf"(?:{WOUND}|{KILL}|evaluat\w+|treated|injur\w*)",
+    re.IGNORECASE,
+)
+# "SDF spokesman Farhad Shami said six of the group's commandos were killed": the group is the
+# partner force the clause names, not the attackers
+PARTNER_RE = re.compile(
+    r"\b(?:SDF|Syrian Democratic Forces|Peshmerga|Syrian Free Army|Maghaweir al-Thowra|partner)\b"
+)
+PARTNER_OWN_RE = re.compile(
+    rf"(?<![\w-])(?P<n>\d{{1,4}}|{_WORD_NUM})\s+of\s+the\s+group['’]s\s+(?:[\w-]+\s+)?(?:commandos|"
+    rf"fighters|members|soldiers|troops)\s+(?:were|had been|have been)\s+(?P<verb>{KILL}|{WOUND})\b",
     re.IGNORECASE,
 )
 # "raised the number to 34 injured among the service members"
@@ -525,6 +536,11 @@ def find_casualties(clause: str) -> CasualtyFigures:
             who = m.group("who")
             us = n if US_RE.search(who) or US_WORD_RE.search(who) else None
             record(_kind(m.group("verb")), n, us, m.span())
+    if "of the group" in clause and PARTNER_RE.search(clause):
+        for m in PARTNER_OWN_RE.finditer(clause):
+            n = parse_number(m.group("n"))
+            if n:
+                record(_kind(m.group("verb")), n, 0, m.span())
     for m in VAGUE_AMONG_RE.finditer(clause):
         us = parse_number(m.group("n"))
         if us:

@@ -769,3 +769,18 @@ def test_us_positions_came_under_fire_after_a_us_strike_and_another_was_aimed_at
     events = _events(text, datetime(2023, 11, 14, 9, tzinfo=IRAQ))
     assert events["green-village"].date_start == date(2023, 11, 12)
     assert events["shaddadi"].date_start == date(2023, 11, 12)
+
+
+def test_partner_and_iraqi_tolls_and_a_share_after_a_group() -> None:
+    (omar,) = _events(
+        "Late on Sunday a drone struck the al-Omar oil field base. SDF spokesman Farhad Shami "
+        "said six of the group's commandos were killed.",
+        datetime(2024, 2, 5, 9, tzinfo=IRAQ),
+    ).values()
+    assert omar.killed == Casualties(6, 0)
+    (balad,) = _events(
+        "On Sunday eight Katyusha rockets landed on Balad air base, wounding four members of "
+        "the Iraqi air force, two of them officers.",
+        datetime(2020, 1, 13, 9, tzinfo=IRAQ),
+    ).values()
+    assert balad.wounded == Casualties(4, 0)
