@@ -151,6 +151,17 @@ DAYS_AGO_RE = re.compile(
     r"(?P<dir>ago|earlier|later|afterwards|before|after)\b(?=\s*(?:[,.;]|$))",
     re.IGNORECASE,
 )
+DISCLOSED_RE = re.compile(
+    r"\b(?:disclosed|released|published|updated|made public)(?:\s+by\s+[\w.' -]{1,30}?)?\s+on\s+$",
+    re.IGNORECASE,
+)
+_MONTH_WORD = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+PERIOD_AFTER_RE = re.compile(
+    rf"\s*(?:[-–—]|to|until|through)\s*(?:\d{{1,2}}\s+{_MONTH_WORD}|{_MONTH_WORD}\s+\d{{1,2}})"
+)
+PERIOD_BEFORE_RE = re.compile(
+    rf"(?:\d{{1,2}}\s+{_MONTH_WORD}|{_MONTH_WORD}\s+\d{{1,2}})\s*(?:[-–—]|to|until|through)\s*$"
+)
 # "A year ago today": the same day of the year, that many years before publication.
 YEARS_AGO_TODAY_RE = re.compile(
     r"\b(?P<n>a|one|two|three|four|five)\s+years?\s+ago\s+(?:today|this day)\b", re.IGNORECASE
@@ -313,6 +324,14 @@ def find_date(
             r"\b(?:since|from|until|till)\s+(?:early\s+|mid-|late\s+)?$",
             sentence[max(0, match.start() - 12) : match.start()],
             re.IGNORECASE,
+        ):
+            return
+        # "(figure disclosed by CENTCOM on 24 Oct)": when a figure was told, not an attack
+        if DISCLOSED_RE.search(sentence[max(0, match.start() - 50) : match.start()]):
+            return
+        # "Attacks, 17 October - 9 November 2023": a period (a tracker's), not an attack's date
+        if PERIOD_AFTER_RE.match(sentence, match.end()) or PERIOD_BEFORE_RE.search(
+            sentence[max(0, match.start() - 20) : match.start()]
         ):
             return
         # "the first attack since the Gaza war began in October": the date of the war's start

@@ -377,8 +377,19 @@ THE_ONE_RE = re.compile(
 )
 
 
+# "One-way attack drones (2)", a tracker's cell
+PAREN_COUNT_RE = re.compile(
+    r"\b(?:rockets|drones|missiles|mortars|UAVs)\s*\((?P<n>\d{1,3})\b(?!\s*(?:km|mm|%))",
+    re.IGNORECASE,
+)
+
+
 def find_munitions(clause: str) -> Munitions | None:
     """Return the count of rockets/drones/missiles the clause gives, or None."""
+    if "(" in clause and (m := PAREN_COUNT_RE.search(clause)):
+        n = int(m.group("n"))
+        if n:
+            return Munitions(n, n)
     for m in MUNITION_RE.finditer(clause):
         n = parse_number(m.group("n"))
         if n is None or n == 0 or (m.group("n").isdigit() and len(m.group("n")) == 4):

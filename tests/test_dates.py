@@ -352,3 +352,12 @@ def test_a_year_ago_today() -> None:
     published = datetime(2021, 1, 8, 10, tzinfo=IRAQ)
     span = find_date("A year ago today, Iran's missiles landed on Ain al-Asad.", published)
     assert span is not None and span.start == date(2020, 1, 8) and span.precision == "day"
+
+
+def test_a_period_and_a_disclosure_date_are_no_attack_dates() -> None:
+    published = datetime(2023, 11, 9, 17, tzinfo=IRAQ)
+    assert (
+        find_date("Attacks on coalition positions, 17 October - 9 November 2023", published) is None
+    )
+    assert find_date("20 personnel hurt (figure disclosed by CENTCOM on 24 Oct)", published) is None
+    assert find_date("On 18 October drones hit the base", published) is not None

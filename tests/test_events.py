@@ -784,3 +784,37 @@ def test_partner_and_iraqi_tolls_and_a_share_after_a_group() -> None:
         datetime(2020, 1, 13, 9, tzinfo=IRAQ),
     ).values()
     assert balad.wounded == Casualties(4, 0)
+
+
+def test_a_trackers_table_rows_read_as_sentences() -> None:
+    from extract.article import extract_page
+
+    rows = "".join(
+        f"<tr><td>{d}</td><td>{place}</td><td>{weapon}</td><td>{what}</td></tr>"
+        for d, place, weapon, what in [
+            (
+                "29 Oct",
+                "Al-Shaddadi base, southern Hasakah",
+                "Drones (2, per claim)",
+                "Iraqi security sources said a drone hit the base.",
+            ),
+            (
+                "8 Nov",
+                "Maysalun, Deir ez-Zor",
+                "U.S. F-15 strike",
+                "Two F-15s struck a weapons storage facility.",
+            ),
+        ]
+    )
+    html = (
+        "<html><head><title>Syria tracker</title></head><body><article><h1>Syria tracker</h1>"
+        "<p>This log compiles the incidents in Syria for which a date and a location could be "
+        "established from statements and local sources over the past weeks.</p>"
+        f"<table><tr><th>Date</th><th>Location</th><th>Weapon</th><th>What happened</th></tr>"
+        f"{rows}</table></article></body></html>"
+    )
+    page = extract_page(html)
+    assert page is not None and "29 Oct, Al-Shaddadi base" in page.text
+    (event,) = extract_events(page.text, datetime(2023, 11, 9, 17, tzinfo=IRAQ))
+    assert event.site.id == "shaddadi" and event.date_start == date(2023, 10, 29)
+    assert event.munitions == Munitions(2, 2)
