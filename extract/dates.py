@@ -444,6 +444,11 @@ def find_date(
     for m in TODAY_RE.finditer(sentence):
         if m.group(0)[0].isupper() and OUTLET_BEFORE_RE.search(sentence, 0, m.start()):
             continue  # "told Anbar Today", "USA Today reported": a name, not a date
+        if "midnight" in m.group(0).lower() and anchor is not None and anchor.precision == "day":
+            # "The barrage early on Sunday ... Shortly after midnight, missiles came down":
+            # that night, not the night before publication
+            add(m, _day(anchor.start, m.group(0)))
+            continue
         add(m, _day(today, m.group(0)))
     relative: list[DateSpan] = []
     for m in DAYS_AGO_RE.finditer(sentence):

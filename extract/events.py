@@ -1314,6 +1314,7 @@ def extract_events(
         for draft in drafts:
             if draft.killed is None and draft.wounded is None and _dates_meet(draft.date, when):
                 draft.killed = draft.wounded = Casualties(0, 0)
+    _place_at_airport(drafts, named)
     drafts = _fold_town(_fold_contained(_fold_siteless(drafts, today), today), today)
     events = [_finish(d, today) for d in sorted(drafts, key=lambda d: d.order)]
     return [e for e in events if e is not None]
@@ -1486,6 +1487,7 @@ def _fold_siteless(drafts: list[_Draft], today: date) -> list[_Draft]:
 
 # "a base of the coalition | in the countryside of al-Hasakah", "a coalition base | near Hasakah"
 PLACE_AFTER_RE = re.compile(
+    r"\s+(?:at|on|near)\s+the\s+(?:city's\s+)?airport(?:\s+grounds)?\b|"
     r"\s+(?:in|near|outside)\s+(?:the\s+)?(?:(?i:countryside|province|outskirts|desert|area)\s+of\s+)?"
     r"(?:(?i:north|south|east|west)[\w-]*\s+)?(?:al-)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?"
 )
@@ -1502,6 +1504,24 @@ def _in_aside(sentence: str, match: SiteMatch) -> bool:
     if " - " not in sentence and "(" not in sentence and "–" not in sentence:
         return False
     return any(a.start() <= match.start < a.end() for a in ASIDE_RE.finditer(sentence))
+
+
+def _place_at_airport(drafts: list[_Draft], named: list[tuple[int, SiteMatch]]) -> None:
+    """Give "the coalition base at the airport" the article's one airport base, if it named one
+    ("the coalition's base at Erbil airport ... In September, drones were flown at the
+    coalition base at the airport")."""
+    unplaced = [d for d in drafts if d.site is None and "airport" in d.location_text.lower()]
+    if not unplaced:
+        return
+    airports = {
+        m.site.id: m.site
+        for _, m in named
+        if m.site.kind in BASE_KINDS and "airport" in m.text.lower()  # named as an airport
+    }
+    if len(airports) == 1:
+        (site,) = airports.values()
+        for draft in unplaced:
+            draft.site = site
 
 
 def _other_days(a: DateSpan | None, b: DateSpan | None) -> bool:

@@ -818,3 +818,18 @@ def test_a_trackers_table_rows_read_as_sentences() -> None:
     (event,) = extract_events(page.text, datetime(2023, 11, 9, 17, tzinfo=IRAQ))
     assert event.site.id == "shaddadi" and event.date_start == date(2023, 10, 29)
     assert event.munitions == Munitions(2, 2)
+
+
+def test_the_coalition_base_at_the_airport_is_the_airport_named_and_after_midnight() -> None:
+    text = (
+        "Missiles on Erbil\n\n"
+        "The barrage that lit up the sky over Erbil early on Sunday broke the pattern. Shortly "
+        "after midnight, missiles came down near the U.S. consulate in Erbil.\n\n"
+        "The coalition's base at Erbil airport has long been a target. In September, two drones "
+        "were flown at the coalition base at the airport; no one was hurt."
+    )
+    events = extract_events(text, datetime(2022, 3, 15, 18, tzinfo=IRAQ))
+    by_site = {e.site.id: e for e in events if e.site}
+    assert by_site["erbil-consulate"].date_start == date(2022, 3, 13)
+    september = by_site["erbil-air-base"]
+    assert (september.date_start, september.date_precision) == (date(2021, 9, 1), "month")
