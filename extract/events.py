@@ -119,11 +119,12 @@ LOCATIVE_RE = re.compile(
 )
 # "17 of them on Ain al-Asad", "and five on Erbil": a site's part of a salvo.
 MUNITION_SHARE_RE = re.compile(
-    r"(?<![\w-])(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"(?<![\w-])(?P<n>\d{1,3}|one|another|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:of them\s+)?"
     # "and one had hit Erbil International Airport"
     r"(?:(?:(?:had\s+)?(?:landed|fell|struck|hit)\s+)?(?:on|at|in|into)\s+|had\s+(?:struck|hit)\s+)"
-    r"(?:the\s+)?$",
+    # "and another at the base in al-Shaddadi"
+    r"(?:the\s+)?(?:(?:base|camp|outpost|garrison|airfield|airstrip)\s+(?:in|at|of|near)\s+)?$",
     re.IGNORECASE,
 )
 MONTH_BEFORE_RE = re.compile(
@@ -644,7 +645,7 @@ def _munitions_share(sentence: str, match: SiteMatch) -> Munitions | None:
     m = MUNITION_SHARE_RE.search(before)
     if m is None or MONTH_BEFORE_RE.search(before, 0, m.start()):
         return None  # not "on January 8 at Ain al-Asad": a day of the month
-    n = parse_number(m.group("n"))
+    n = 1 if m.group("n").lower() == "another" else parse_number(m.group("n"))
     return Munitions(n, n) if n else None
 
 

@@ -833,3 +833,13 @@ def test_the_coalition_base_at_the_airport_is_the_airport_named_and_after_midnig
     assert by_site["erbil-consulate"].date_start == date(2022, 3, 13)
     september = by_site["erbil-air-base"]
     assert (september.date_start, september.date_precision) == (date(2021, 9, 1), "month")
+
+
+def test_and_another_at_the_base_in_x() -> None:
+    text = (
+        "On Sunday evening a one-way attack drone was launched at Mission Support Site Green "
+        "Village, and another at the base in al-Shaddadi, in southern Hasakah province."
+    )
+    events = _events(text, datetime(2023, 11, 13, 9, tzinfo=IRAQ))
+    assert events["shaddadi"].munitions == Munitions(1, 1)
+    assert events["green-village"].munitions == Munitions(1, 1)
