@@ -291,8 +291,12 @@ MILITANT_TOLL_RE = re.compile(
 )
 # ", and drones at targets in Dubai": a weapon sent at another target of the same salvo
 OTHER_TARGET_RE = re.compile(
-    r",?\s+(?:and|while|as)\s+(?:(?:an?|one|two|three|four|five|\d+)\s+)?(?:[\w-]+\s+)?"
-    r"(?:rockets?|drones?|missiles?)\s+(?:were\s+)?(?:at|on|against|towards?)\s+[^.;,]*",
+    r",?\s+(?:and|while|as)\s+(?:had\s+sent\s+|sent\s+)?(?:(?:an?|one|two|three|four|five|\d+)\s+)?"
+    r"(?:[\w-]+\s+)?(?:rockets?|drones?|missiles?)\s+(?:were\s+)?(?:at|on|against|towards?)\s+[^.;,]*",
+    re.IGNORECASE,
+)
+CAME_AFTER_RE = re.compile(
+    r"(?:just\s+|only\s+|barely\s+)?(?:\w+\s+)?(?:days?|hours?|weeks?|months?)\s+(?:after|before)\b",
     re.IGNORECASE,
 )
 IT_HIT_RE = re.compile(
@@ -1074,6 +1078,10 @@ def extract_events(
                     and REVISED_RE.search(clause.text)
                 ):
                     continue  # "... By Thursday that had grown to four fighters killed"
+                if not clause.sites and CAME_AFTER_RE.match(clause.text):
+                    # "The launch came | a week after a strike on a fuel depot that killed three
+                    # workers": the earlier act at a place the text does not name as ours
+                    continue
                 if not clause.sites and MILITANT_TOLL_RE.search(clause.text):
                     # "US helicopters hunted the launch teams ... two or three militants had been
                     # killed. By Thursday that had grown to four fighters killed": the answer's

@@ -843,3 +843,17 @@ def test_and_another_at_the_base_in_x() -> None:
     events = _events(text, datetime(2023, 11, 13, 9, tzinfo=IRAQ))
     assert events["shaddadi"].munitions == Munitions(1, 1)
     assert events["green-village"].munitions == Munitions(1, 1)
+
+
+def test_the_toll_of_an_earlier_strike_elsewhere_is_not_the_sites() -> None:
+    text = (
+        "Patriot crews at Al Dhafra Air Base fired at two ballistic missiles on Monday. No one at "
+        "the base was hurt. The Houthis said they had aimed ballistic missiles at Al Dhafra and "
+        "had sent drones toward targets in Dubai. The launch came a week after a Houthi drone "
+        "and missile strike on an Abu Dhabi fuel depot that killed three workers."
+    )
+    (event,) = _events(
+        text, datetime(2022, 1, 24, 12, tzinfo=timezone(timedelta(hours=4)))
+    ).values()
+    assert event.attack_type == "ballistic_missile"
+    assert event.killed == Casualties(0, 0)
