@@ -820,7 +820,7 @@ def _read_clause(
         text=text,
         sentence=sentence,
         sites=sites,
-        date=find_date(text, published, anchor),
+        date=_site_date(text, sites, published, anchor),
         types=types,
         is_attack=bool(types)
         or bool(vocab.attack.search(text))
@@ -1506,6 +1506,25 @@ def _with_place(text: str, us_site: re.Match[str]) -> str:
     """Return the words naming an unnamed US site, with the place right after them."""
     place = PLACE_AFTER_RE.match(text, us_site.end())
     return text[us_site.start() : place.end()] if place else us_site.group(0)
+
+
+def _site_date(
+    text: str, sites: list[SiteMatch], published: datetime, anchor: DateSpan | None
+) -> DateSpan | None:
+    """Return the clause's date: that of the part naming its site when the clause is in parts
+    ("stood down in February | after the 28 January drone strike on Tower 22"), else its first."""
+    date = find_date(text, published, anchor)
+    if date is None or len(sites) != 1:
+        return date
+    at = text.find(sites[0].text)
+    bounds = [0, *(_cut(m) for m in SEGMENT_RE.finditer(text)), len(text)]
+    if at < 0 or len(bounds) == 2:
+        return date
+    for a, b in pairwise(bounds):
+        if a <= at < b:
+            own = find_date(text[a:b], published, anchor)
+            return own or date
+    return date
 
 
 def _in_aside(sentence: str, match: SiteMatch) -> bool:

@@ -857,3 +857,14 @@ def test_the_toll_of_an_earlier_strike_elsewhere_is_not_the_sites() -> None:
     ).values()
     assert event.attack_type == "ballistic_missile"
     assert event.killed == Casualties(0, 0)
+
+
+def test_the_date_of_the_part_naming_the_site() -> None:
+    text = (
+        "Rockets hit Rumalyn on Friday.\n\n"
+        "The groups stood down in February after the 28 January drone strike on Tower 22 in "
+        "Jordan that killed three US Army reservists, and after a heavy American retaliation."
+    )
+    events = _events(text, datetime(2024, 8, 13, 9, tzinfo=IRAQ))
+    assert events["tower-22"].date_start == date(2024, 1, 28)
+    assert events["tower-22"].killed == Casualties(3, 3)
