@@ -15,10 +15,11 @@ How it reads an article (DOMAIN.md has the rules this implements):
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from itertools import pairwise
 from typing import Any
@@ -352,14 +353,16 @@ def _words(fragments: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
 def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
     """Return the compiled vocabulary from its YAML mapping."""
     perpetrators = []
+    groups = []  # each name's fragments as one group of the pattern that finds any of them
     for name, patterns in data["perpetrators"].items():
         # Acronyms ("KH", "PMF") must match in capitals only.
         exact = [p for p in patterns if re.fullmatch(r"[A-Z]{2,5}s?\??", p)]
         loose = [p for p in patterns if p not in exact]
-        if loose:
-            perpetrators.append((name, _words(loose)))
-        if exact:
-            perpetrators.append((name, _words(exact, 0)))
+        for fragments, flags in ((loose, re.IGNORECASE), (exact, 0)):
+            if fragments:
+                case = "i" if flags else "-i"
+                groups.append(f"(?P<p{len(perpetrators)}>(?{case}:{'|'.join(fragments)}))")
+                perpetrators.append((name, _words(fragments, flags)))
     return Vocabulary(
         types=tuple((t, _words(p)) for t, p in data["attack_types"].items()),
         attack=_words(data["attack_words"]),
@@ -368,13 +371,9 @@ def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
         outcomes=tuple((k, _words(p)) for k, p in data["outcomes"].items()),
         perpetrators=tuple(perpetrators),
         statuses=tuple((k, _words(p)) for k, p in data["perpetrator_status"].items()),
-        # one pattern for all names, each in its own group (p0, p1, ...) with its own case
-        any_perpetrator=re.compile(
-            "|".join(
-                f"(?P<p{i}>(?{'i' if p.flags & re.IGNORECASE else '-i'}:{p.pattern}))"
-                for i, (_, p) in enumerate(perpetrators)
-            )
-        ),
+        # one pattern for all names, each in its own group (p0, p1, ...) with its own case;
+        # the word boundaries stand outside the names, so most places fail at once
+        any_perpetrator=re.compile(r"(?<![\w-])(?:" + "|".join(groups) + r")(?![\w-])"),
     )
 
 
@@ -387,7 +386,11 @@ def default_vocabulary() -> Vocabulary:
 
 @dataclass
 class _Clause:
-    """What one clause says."""
+    """What one clause says.
+
+    The figures most clauses never need (a clause with no site and no attack is only read for
+    its date and toll) are read from the text when first asked for; the loop may still set them.
+    """
 
     text: str
     sentence: str
@@ -396,32 +399,55 @@ class _Clause:
     types: list[str]
     is_attack: bool
     negative: str | None
-    habitual: bool
-    munitions: Munitions | None
     killed: Casualties | None
     wounded: Casualties | None
-    outcome: str | None
-    perpetrator: Perpetrator | None
-    definite: bool
-    us_site_text: str | None
-    us_share: tuple[int | None, bool, str | None, bool] | None = None
-    vague_us: str | None = None  # "a number of US personnel were hurt": that figure's kind
+    vocab: Vocabulary
+    weapons: str  # the text without weapons sent at another target
+
+    @cached_property
+    def habitual(self) -> bool:
+        return bool(self.vocab.habitual.search(ASIDE_RE.sub(" ", self.sentence)))
+
+    @cached_property
+    def munitions(self) -> Munitions | None:
+        return find_munitions(self.weapons)
+
+    @cached_property
+    def outcome(self) -> str | None:
+        return _read_outcome(self.text, self.vocab)
+
+    @cached_property
+    def perpetrator(self) -> Perpetrator | None:
+        return _read_perpetrator(self.text, self.vocab)
+
+    @cached_property
+    def definite(self) -> bool:
+        return bool(DEFINITE_RE.search(self.text))
+
+    @cached_property
+    def us_site_text(self) -> str | None:
+        us_site = US_SITE_RE.search(self.text) or US_FORCES_RE.search(self.text)
+        return _with_place(self.text, us_site) if us_site else None
+
+    @cached_property
+    def us_share(self) -> tuple[int | None, bool, str | None, bool] | None:
+        return find_us_share(self.text)
+
+    @cached_property
+    def vague_us(self) -> str | None:
+        """ "a number of US personnel were hurt": that figure's kind."""
+        return _vague_kind(self.text)
 
     @property
     def has_details(self) -> bool:
         return (
-            any(
-                x is not None
-                for x in (
-                    self.killed,
-                    self.wounded,
-                    self.outcome,
-                    self.perpetrator,
-                    self.us_share,
-                    self.vague_us,
-                )
-            )
+            self.killed is not None
+            or self.wounded is not None
             or self.munitions is not None
+            or self.outcome is not None
+            or self.perpetrator is not None
+            or self.us_share is not None
+            or self.vague_us is not None
         )
 
 
@@ -653,13 +679,30 @@ def _munitions_share(sentence: str, match: SiteMatch) -> Munitions | None:
     return Munitions(n, n) if n else None
 
 
+def _zero(figure: Casualties | None) -> Casualties | None:
+    return figure if figure is not None and not figure.total and not figure.us else None
+
+
 def _zero_only(clause: _Clause) -> _Clause:
     """Return the clause without the counts that cannot be shared out among several events."""
+    return _copy(clause, munitions=None, killed=_zero(clause.killed), wounded=_zero(clause.wounded))
 
-    def zero(figure: Casualties | None) -> Casualties | None:
-        return figure if figure is not None and not figure.total and not figure.us else None
 
-    return replace(clause, munitions=None, killed=zero(clause.killed), wounded=zero(clause.wounded))
+def _only_zeros(clause: _Clause) -> bool:
+    """Return True if the clause gives no count but zero tolls ("no one was hurt")."""
+    return (
+        clause.munitions is None
+        and _zero(clause.killed) == clause.killed
+        and _zero(clause.wounded) == clause.wounded
+    )
+
+
+def _copy(clause: _Clause, **changes: object) -> _Clause:
+    """Return a copy of the clause (with the figures read so far) with some values changed."""
+    other = copy.copy(clause)
+    for name, value in changes.items():
+        setattr(other, name, value)
+    return other
 
 
 def _share_toll(
@@ -815,7 +858,6 @@ def _read_clause(
     found = _find_negative(text, vocab)
     negative = found[0] if found else None
     figures = find_casualties(text)
-    us_site = US_SITE_RE.search(text) or US_FORCES_RE.search(text)
     return _Clause(
         text=text,
         sentence=sentence,
@@ -829,16 +871,10 @@ def _read_clause(
         # "The first came early in the day at Ain al-Asad": one of the attacks just told of
         or bool(sites and ORDINAL_ATTACK_RE.search(text)),
         negative=negative,
-        habitual=bool(vocab.habitual.search(ASIDE_RE.sub(" ", sentence))),
-        munitions=find_munitions(weapons),
         killed=figures.killed,
         wounded=figures.wounded,
-        outcome=_read_outcome(text, vocab),
-        perpetrator=_read_perpetrator(text, vocab),
-        definite=bool(DEFINITE_RE.search(text)),
-        us_site_text=_with_place(text, us_site) if us_site else None,
-        us_share=find_us_share(text),
-        vague_us=_vague_kind(text),
+        vocab=vocab,
+        weapons=weapons,
     )
 
 
@@ -1106,9 +1142,9 @@ def extract_events(
                 if clause.sites and not clause.is_attack:
                     # "..., and five on Erbil": the verb of the salvo is in the clause before.
                     clause.is_attack = any(_munitions_share(sentence, m) for m in clause.sites)
-                generic = clause.habitual and (
+                generic = (
                     clause.date is None or clause.date.precision != "day"
-                )
+                ) and clause.habitual
                 if clause.sites and clause.is_attack:
                     if len(clause.sites) > 1:
                         # "Drones hit al-Tanf and Ain al-Asad, wounding 24": one figure for two
@@ -1251,7 +1287,7 @@ def extract_events(
                         and 0 <= (clause.date.start - near.date.end).days <= 2
                     ):
                         # "The group claimed the strike on Monday": the day of the claim.
-                        near.add(replace(clause, date=None), weak=True)
+                        near.add(_copy(clause, date=None), weak=True)
                         touched = near
                         continue
                     if draft is None and clause.us_site_text and not clause.habitual:
@@ -1297,7 +1333,7 @@ def extract_events(
                         # "Drone kills three US soldiers" (headline) before the text names the
                         # place: the figures wait for the lead's event.
                         pending.append(clause)
-                    elif _zero_only(clause) == clause and clause.killed and clause.wounded:
+                    elif _only_zeros(clause) and clause.killed and clause.wounded:
                         # "Three bases were attacked ... There were no injuries": of them all.
                         blanket.append(narrative)
                     touched = target or touched
