@@ -868,3 +868,15 @@ def test_the_date_of_the_part_naming_the_site() -> None:
     events = _events(text, datetime(2024, 8, 13, 9, tzinfo=IRAQ))
     assert events["tower-22"].date_start == date(2024, 1, 28)
     assert events["tower-22"].killed == Casualties(3, 3)
+
+
+def test_wounded_transferred_for_treatment_is_no_handover() -> None:
+    text = (
+        "Rockets struck Ain al-Asad air base on Monday, wounding five US troops.\n\n"
+        "Two of them were transferred outside the base for further treatment. No deaths were "
+        "recorded."
+    )
+    (event,) = _events(text, datetime(2024, 8, 6, 9, tzinfo=IRAQ)).values()
+    assert event.killed == Casualties(0, 0)
+    assert event.wounded == Casualties(5, 5)
+
